@@ -1,0 +1,51 @@
+export { probeCapabilities, type ServerCapabilities, warnIfEvictable } from './capabilities.js';
+export {
+  type ConnectOptions,
+  connect,
+  connectOptionsSchema,
+  type NodeAddress,
+  type ParsedConnectionUrl,
+  parseConnectionUrl,
+  type ResolvedConnection,
+  resolveConnection,
+} from './connect.js';
+export { withDeadline } from './deadline.js';
+export type {
+  CallOptions,
+  MessageListener,
+  PipelineCommand,
+  PipelineReply,
+  RedisArg,
+  RedisDriver,
+  Subscriber,
+} from './driver.js';
+export {
+  type Duration,
+  type DurationSchemaOptions,
+  type DurationUnit,
+  durationSchema,
+  parseDuration,
+} from './duration.js';
+export {
+  CrossSlotError,
+  errors,
+  type InvalidOption,
+  InvalidOptionsError,
+  RedisCommandError,
+  RedisUnavailableError,
+  RedkitError,
+  type RedkitErrorCode,
+  ScriptError,
+} from './errors.js';
+export { driverFor, isRedisConnection, type RedisConnection, redisConnectionSchema } from './ioredis-driver.js';
+export { assertSameSlot, escapeKeyPart, groupBySlot, type KeyPart, Keyspace, keySlot } from './keys.js';
+export { parseOptions } from './options.js';
+export { type ScanOptions, scanAll } from './scan.js';
+export { defineScript, type LuaScript, onScriptCall, type ScriptCall } from './script.js';
+export {
+  type AnyEventListener,
+  type EventHooks,
+  type EventMap,
+  TelemetryEmitter,
+  type TelemetryPayload,
+} from './telemetry.js';

@@ -1,0 +1,265 @@
+import type { Cluster, Redis } from 'ioredis';
+import { z } from 'zod';
+import { withDeadline } from './deadline.js';
+import type {
+  CallOptions,
+  MessageListener,
+  PipelineCommand,
+  PipelineReply,
+  RedisArg,
+  RedisDriver,
+  Subscriber,
+} from './driver.js';
+import { InvalidOptionsError, RedisCommandError, RedisUnavailableError, RedkitError, ScriptError } from './errors.js';
+import { type LuaScript, notifyScriptCall } from './script.js';
+
+/** An ioredis client: a standalone `Redis` or a `Cluster` (ioredis 5 or 6). */
+export type RedisConnection = Redis | Cluster;
+
+/** Used when the client has no command timeout of its own. */
+const fallbackTimeoutMs = 5_000;
+
+/**
+ * Server replies that mean "not now" rather than "wrong": the command did not
+ * run, and the same call may succeed after a failover or restart.
+ */
+const transientReply = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|NOREPLICAS|MOVED|ASK)\b/;
+
+function isReplyError(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ReplyError';
+}
+
+/** Turns an ioredis failure into the matching {@link RedkitError}. */
+function toRedkitError(error: unknown, what: string, script?: LuaScript): RedkitError {
+  if (error instanceof RedkitError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (isReplyError(error) && !transientReply.test(message)) {
+    return script
+      ? new ScriptError(script.commandName, message, { cause: error })
+      : new RedisCommandError(what, message, { cause: error });
+  }
+  return new RedisUnavailableError(`${what}: ${message}`, { cause: error });
+}
+
+function isClusterClient(client: RedisConnection): client is Cluster {
+  return (client as { isCluster?: boolean }).isCluster === true;
+}
+
+function clientTimeout(client: RedisConnection): number | undefined {
+  const timeout = isClusterClient(client)
+    ? client.options.redisOptions?.commandTimeout
+    : (client as Redis).options.commandTimeout;
+  return typeof timeout === 'number' && timeout > 0 ? timeout : undefined;
+}
+
+type ScriptMethod = (...args: RedisArg[]) => Promise<unknown>;
+
+class IoredisSubscriber implements Subscriber {
+  private readonly connection: RedisConnection;
+  private readonly listeners = new Map<string, Set<MessageListener>>();
+  private readonly reconnectListeners = new Set<() => void>();
+  private everReady = false;
+
+  constructor(client: RedisConnection) {
+    // Both client kinds duplicate themselves with the same options when called without arguments.
+    this.connection = (client.duplicate as () => RedisConnection).call(client);
+    // Errors surface through the calls; without a listener ioredis would print them.
+    this.connection.on('error', () => {});
+    this.connection.on('message', (channel: string, message: string) => {
+      const set = this.listeners.get(channel);
+      if (!set) return;
+      for (const listener of set) listener(message, channel);
+    });
+    this.connection.on('ready', () => {
+      if (this.everReady) for (const listener of this.reconnectListeners) listener();
+      this.everReady = true;
+    });
+  }
+
+  async subscribe(channel: string, listener: MessageListener): Promise<void> {
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+      try {
+        await this.connection.subscribe(channel);
+      } catch (error) {
+        this.listeners.delete(channel);
+        throw toRedkitError(error, 'SUBSCRIBE');
+      }
+    }
+    set.add(listener);
+  }
+
+  async unsubscribe(channel: string, listener?: MessageListener): Promise<void> {
+    const set = this.listeners.get(channel);
+    if (!set) return;
+    if (listener) set.delete(listener);
+    if (listener && set.size > 0) return;
+    this.listeners.delete(channel);
+    try {
+      await this.connection.unsubscribe(channel);
+    } catch (error) {
+      throw toRedkitError(error, 'UNSUBSCRIBE');
+    }
+  }
+
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    this.reconnectListeners.clear();
+    try {
+      await this.connection.quit();
+    } catch {
+      this.connection.disconnect();
+    }
+  }
+}
+
+class IoredisDriver implements RedisDriver {
+  readonly topology: 'standalone' | 'cluster';
+  readonly timeoutMs: number;
+  private readonly client: RedisConnection;
+  /** Set when the client bounds its own calls, so no extra timer is needed. */
+  private readonly clientBoundsCalls: boolean;
+  private readonly defined = new Set<string>();
+
+  constructor(client: RedisConnection) {
+    this.client = client;
+    this.topology = isClusterClient(client) ? 'cluster' : 'standalone';
+    const own = clientTimeout(client);
+    this.timeoutMs = own ?? fallbackTimeoutMs;
+    this.clientBoundsCalls = own !== undefined;
+  }
+
+  /**
+   * A standalone client with a command timeout bounds every call itself. A
+   * cluster that is not ready queues commands without any timeout, so those
+   * calls (and calls with their own deadline) get a timer here.
+   */
+  private bounded<T>(promise: Promise<T>, what: string, options?: CallOptions): Promise<T> {
+    const deadline = options?.timeoutMs;
+    if (deadline === undefined && this.clientBoundsCalls) {
+      if (this.topology === 'standalone' || (this.client as Cluster).status === 'ready') return promise;
+    }
+    return withDeadline(promise, deadline ?? this.timeoutMs, what);
+  }
+
+  script<Reply>(
+    script: LuaScript<Reply>,
+    keys: readonly string[],
+    args: readonly RedisArg[],
+    options?: CallOptions,
+  ): Promise<Reply> {
+    if (keys.length !== script.numberOfKeys) {
+      return Promise.reject(
+        new TypeError(`script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`),
+      );
+    }
+    notifyScriptCall(script, keys);
+    if (!this.defined.has(script.commandName)) {
+      // defineCommand makes ioredis use EVALSHA and fall back to EVAL on
+      // NOSCRIPT, per connection, which also covers a promoted replica.
+      this.client.defineCommand(script.commandName, { numberOfKeys: script.numberOfKeys, lua: script.source });
+      this.defined.add(script.commandName);
+    }
+    const method = (this.client as unknown as Record<string, ScriptMethod>)[script.commandName] as ScriptMethod;
+    const call = method.call(this.client, ...keys, ...args) as Promise<Reply>;
+    return this.bounded(call, `script ${script.name}`, options).catch((error: unknown) => {
+      throw toRedkitError(error, `script ${script.name}`, script);
+    });
+  }
+
+  command<Reply = unknown>(name: string, args: readonly RedisArg[], options?: CallOptions): Promise<Reply> {
+    const call = this.client.call(name, ...args) as Promise<Reply>;
+    return this.bounded(call, name.toUpperCase(), options).catch((error: unknown) => {
+      throw toRedkitError(error, name.toUpperCase());
+    });
+  }
+
+  async pipeline(commands: readonly PipelineCommand[], options?: CallOptions): Promise<PipelineReply[]> {
+    if (commands.length === 0) return [];
+    const pipeline = this.client.pipeline(commands.map(([name, ...args]) => [name, ...args]));
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await this.bounded(pipeline.exec(), 'pipeline', options);
+    } catch (error) {
+      throw toRedkitError(error, 'pipeline');
+    }
+    if (!replies) throw new RedisUnavailableError('pipeline: no reply');
+    return replies.map(([error, result], index) => [
+      error ? toRedkitError(error, String(commands[index]?.[0] ?? '').toUpperCase()) : null,
+      result,
+    ]);
+  }
+
+  masters(): RedisDriver[] {
+    if (!isClusterClient(this.client)) return [this];
+    return this.client.nodes('master').map((node) => driverFor(node));
+  }
+
+  publish(channel: string, message: string | Buffer): Promise<number> {
+    return this.command<number>('PUBLISH', [channel, message]);
+  }
+
+  subscriber(): Subscriber {
+    return new IoredisSubscriber(this.client);
+  }
+
+  onReady(listener: () => void): () => void {
+    this.client.on('ready', listener);
+    return () => {
+      this.client.off('ready', listener);
+    };
+  }
+}
+
+const drivers = new WeakMap<object, RedisDriver>();
+
+/** Whether `value` looks like an ioredis client (any copy of ioredis 5 or 6). */
+export function isRedisConnection(value: unknown): value is RedisConnection {
+  const candidate = value as Partial<Redis> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.defineCommand === 'function' &&
+    typeof candidate.call === 'function' &&
+    typeof candidate.duplicate === 'function'
+  );
+}
+
+/**
+ * Zod schema for the `redis` option of every pattern: an ioredis `Redis` or
+ * `Cluster` instance.
+ */
+export const redisConnectionSchema = z.custom<RedisConnection>(isRedisConnection, {
+  message: 'must be an ioredis Redis or Cluster instance (see connect() in @redkit/core)',
+});
+
+/**
+ * The driver of an ioredis client, created once per client and cached.
+ * Patterns call this with the `redis` their user passed.
+ *
+ * @example
+ * ```ts
+ * const db = driverFor(redis)
+ * const count = await db.script(incrementScript, [key], [1])
+ * ```
+ */
+export function driverFor(client: RedisConnection): RedisDriver {
+  let driver = drivers.get(client);
+  if (!driver) {
+    if (!isRedisConnection(client)) {
+      throw new InvalidOptionsError([
+        { path: 'redis', message: 'must be an ioredis Redis or Cluster instance (see connect() in @redkit/core)' },
+      ]);
+    }
+    driver = new IoredisDriver(client);
+    drivers.set(client, driver);
+  }
+  return driver;
+}

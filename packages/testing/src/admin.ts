@@ -1,0 +1,64 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Sends one command to one server over a fresh connection that never retries,
+ * for the harness's own checks (PING, CLUSTER INFO, ROLE …).
+ */
+export async function adminCall(
+  host: string,
+  port: number,
+  args: readonly (string | number)[],
+  timeoutMs = 1_000,
+): Promise<unknown> {
+  // RESP2 keeps INFO-style replies plain strings under ioredis 5 and 6 alike.
+  const options = {
+    host,
+    port,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
+    protocol: 2,
+  } as RedisOptions;
+  const connection = new Redis(options);
+  connection.on('error', () => {});
+  try {
+    await connection.connect();
+    const [name, ...rest] = args;
+    return await connection.call(String(name), ...rest);
+  } finally {
+    connection.disconnect();
+  }
+}
+
+/** Polls `check` until it returns true, or throws `describe()` after `timeoutMs`. */
+export async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string | Promise<string>,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() >= deadline) throw new Error(await describe());
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Parses `INFO` / `CLUSTER INFO` text into a map. */
+export function parseInfo(text: unknown): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of String(text).split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return fields;
+}

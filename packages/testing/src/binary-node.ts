@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminCall, waitFor } from './admin.js';
+import { redisBinaries } from './binaries.js';
+import { HarnessError } from './errors.js';
+import type { NodeSpec, RedisNode } from './node.js';
+import { freePort } from './ports.js';
+import { reap } from './reaper.js';
+
+const startTimeoutMs = 10_000;
+
+/** A `redis-server` child process on a loopback port, in its own temp directory. */
+export class BinaryNode implements RedisNode {
+  readonly host = '127.0.0.1';
+  readonly port: number;
+  readonly dir: string;
+  private readonly spec: NodeSpec;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private isPaused = false;
+
+  private constructor(port: number, dir: string, spec: NodeSpec) {
+    this.port = port;
+    this.dir = dir;
+    this.spec = spec;
+  }
+
+  /** Starts a server on a free port, retrying on another port if it was taken meanwhile. */
+  static async start(spec: NodeSpec): Promise<BinaryNode> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const port = await freePort({ busPort: spec.cluster });
+      const dir = mkdtempSync(join(tmpdir(), `redkit-redis-${port}-`));
+      reap.dir(dir);
+      const node = new BinaryNode(port, dir, spec);
+      try {
+        await node.launch();
+        return node;
+      } catch (error) {
+        lastError = error;
+        await node.stop();
+      }
+    }
+    throw new HarnessError(`redis-server did not start: ${String(lastError)}`, { cause: lastError });
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  private log(): string {
+    try {
+      return readFileSync(join(this.dir, 'redis.log'), 'utf8').split('\n').slice(-15).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  private async launch(): Promise<void> {
+    const { server } = redisBinaries();
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      this.host,
+      '--dir',
+      this.dir,
+      '--logfile',
+      join(this.dir, 'redis.log'),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'no',
+      // Replicas sync at once instead of waiting for more replicas to join.
+      '--repl-diskless-sync',
+      'yes',
+      '--repl-diskless-sync-delay',
+      '0',
+      ...this.spec.args,
+    ];
+    const child = spawn(server, args, { stdio: 'ignore' });
+    this.child = child;
+    this.isPaused = false;
+    if (child.pid) reap.pid(child.pid);
+    this.exited = new Promise((resolve) => {
+      child.once('exit', () => {
+        if (child.pid) reap.forgetPid(child.pid);
+        if (this.child === child) this.child = undefined;
+        resolve();
+      });
+    });
+    let spawnError: Error | undefined;
+    child.once('error', (error) => {
+      spawnError = error;
+    });
+    await waitFor(
+      async () => {
+        if (spawnError) throw spawnError;
+        if (!this.child) throw new HarnessError(`redis-server on port ${this.port} exited:\n${this.log()}`);
+        return (await adminCall(this.host, this.port, ['PING'], 500)) === 'PONG';
+      },
+      startTimeoutMs,
+      () => `redis-server on port ${this.port} did not answer PING within ${startTimeoutMs}ms:\n${this.log()}`,
+      20,
+    ).catch((error: unknown) => {
+      // waitFor swallows errors from check(); surface an early exit clearly.
+      if (spawnError) throw new HarnessError(`cannot run redis-server: ${spawnError.message}`, { cause: spawnError });
+      throw error;
+    });
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill('SIGKILL');
+    await this.exited;
+    this.isPaused = false;
+  }
+
+  async pause(): Promise<void> {
+    if (!this.child) throw new HarnessError(`cannot pause ${this.address}: it is not running`);
+    this.child.kill('SIGSTOP');
+    this.isPaused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (!this.child) throw new HarnessError(`cannot resume ${this.address}: it is not running`);
+    this.child.kill('SIGCONT');
+    this.isPaused = false;
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+    reap.forgetDir(this.dir);
+  }
+}

@@ -1,0 +1,13 @@
+export type { Backend, BackendName } from './backend.js';
+export {
+  type ClusterNodeInfo,
+  type ClusterOptions,
+  type FailoverOptions,
+  type FailoverResult,
+  type RedisCluster,
+  startCluster,
+} from './cluster.js';
+export { HarnessError, RedisServerNotFoundError } from './errors.js';
+export { type ExternalServers, externalServers } from './external.js';
+export type { RedisNode } from './node.js';
+export { type ClientOptions, type StandaloneOptions, type StandaloneRedis, startStandalone } from './standalone.js';

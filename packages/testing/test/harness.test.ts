@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminCall } from '../src/admin.js';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+async function answers(host: string, port: number): Promise<boolean> {
+  try {
+    return (await adminCall(host, port, ['PING'], 300)) === 'PONG';
+  } catch {
+    return false;
+  }
+}
+
+function harnessDirs(port: number): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith(`redkit-redis-${port}-`));
+}
+
+describe('standalone server', () => {
+  let server: StandaloneRedis;
+  beforeAll(async () => {
+    server = await startStandalone();
+  });
+  afterAll(() => server?.stop());
+
+  it('serves commands through a core client', async () => {
+    const redis = server.client();
+    await redis.set('harness:a', '1');
+    expect(await redis.get('harness:a')).toBe('1');
+  });
+
+  it('pause freezes the server and resume brings it back', async () => {
+    const redis = server.client({ commandTimeout: 200 });
+    expect(await redis.ping()).toBe('PONG');
+    await server.node.pause();
+    await expect(redis.ping()).rejects.toThrow(/timed out/i);
+    await server.node.resume();
+    expect(await redis.ping()).toBe('PONG');
+  });
+
+  it('kill takes it down and restart brings it back on the same port', async () => {
+    await server.node.kill();
+    expect(server.node.running).toBe(false);
+    expect(await answers(server.host, server.port)).toBe(false);
+    await server.node.restart();
+    expect(await answers(server.host, server.port)).toBe(true);
+  });
+
+  it('stop kills the process and removes its directory', async () => {
+    const other = await startStandalone();
+    expect(harnessDirs(other.port)).toHaveLength(1);
+    await other.stop();
+    expect(await answers(other.host, other.port)).toBe(false);
+    expect(harnessDirs(other.port)).toHaveLength(0);
+  });
+});
+
+describe('cluster of 3 masters and 3 replicas', () => {
+  let cluster: RedisCluster;
+  let startupMs = 0;
+  beforeAll(async () => {
+    const started = Date.now();
+    cluster = await startCluster({ masters: 3, replicasPerMaster: 1 });
+    startupMs = Date.now() - started;
+  });
+  afterAll(() => cluster?.stop());
+
+  it('comes up healthy with 6 nodes, 3 of them masters, in under 5 s', async () => {
+    expect(cluster.nodes).toHaveLength(6);
+    const topology = await cluster.topology();
+    expect(topology.filter((node) => node.role === 'master')).toHaveLength(3);
+    expect(topology.filter((node) => node.role === 'replica')).toHaveLength(3);
+    const slots = topology.flatMap((node) => node.slots).reduce((sum, [from, to]) => sum + (to - from + 1), 0);
+    expect(slots).toBe(16384);
+    expect(startupMs).toBeLessThan(5_000);
+  });
+
+  it('fails a master over within node timeout + 3 s and keeps serving its slots', async () => {
+    const redis = cluster.client();
+    const key = 'harness:{failover}:k';
+    await redis.set(key, 'before');
+    const master = await cluster.masterOf(key);
+    const [replica] = await cluster.replicasOf(master);
+
+    const { promoted, durationMs } = await cluster.failover(master);
+
+    expect(promoted).toBe(replica);
+    expect(durationMs).toBeLessThanOrEqual(cluster.nodeTimeoutMs + 3_000);
+    expect(await cluster.masterOf(key)).toBe(promoted);
+    // The old master came back as a replica of the promoted one.
+    expect(master.running).toBe(true);
+    expect(await cluster.replicasOf(promoted)).toContain(master);
+    await expect.poll(() => redis.set(key, 'after').catch(() => 'retry'), { timeout: 10_000 }).toBe('OK');
+    expect(await redis.get(key)).toBe('after');
+  });
+
+  it('supports a manual failover without data loss', async () => {
+    const redis = cluster.client();
+    const key = 'harness:{manual}:k';
+    await redis.set(key, 'kept');
+    await redis.wait(1, 1_000);
+    const master = await cluster.masterOf(key);
+    const { promoted } = await cluster.failover(master, { mode: 'manual' });
+    expect(await cluster.masterOf(key)).toBe(promoted);
+    await expect.poll(() => redis.get(key).catch(() => 'retry'), { timeout: 10_000 }).toBe('kept');
+  });
+});
+
+describe('orphans', () => {
+  it('a test process killed with SIGKILL leaves no redis-server and no directory behind', async () => {
+    // A separate Node process starts a server through the built package, then is killed outright.
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const { startStandalone } = await import('@redkit/testing');" +
+          'const server = await startStandalone();' +
+          'console.log(server.port); setInterval(() => {}, 1000);',
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+    });
+    expect(await answers('127.0.0.1', port)).toBe(true);
+    expect(harnessDirs(port)).toHaveLength(1);
+
+    child.kill('SIGKILL');
+
+    await expect.poll(() => answers('127.0.0.1', port), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => harnessDirs(port).length, { timeout: 5_000 }).toBe(0);
+    expect(existsSync(tmpdir())).toBe(true);
+  });
+});

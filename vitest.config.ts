@@ -1,0 +1,44 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+const root = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/** Tests run against the TypeScript sources, not the built packages. */
+const sourceAliases = [
+  { find: /^@redkit\/core$/, replacement: root('packages/core/src/index.ts') },
+  { find: /^@redkit\/core\/otel$/, replacement: root('packages/core/src/otel.ts') },
+  { find: /^@redkit\/testing$/, replacement: root('packages/testing/src/index.ts') },
+  { find: /^@redkit\/testing\/vitest$/, replacement: root('packages/testing/src/vitest.ts') },
+];
+
+/** Imports `.lua` files as text, as tsup's `text` loader does for the build. */
+const luaAsText: Plugin = {
+  name: 'lua-as-text',
+  transform(code, id) {
+    if (!id.endsWith('.lua')) return null;
+    return { code: `export default ${JSON.stringify(code)};`, map: null };
+  },
+};
+
+const packages = ['core', 'testing'];
+
+export default defineConfig({
+  plugins: [luaAsText],
+  resolve: { alias: sourceAliases },
+  test: {
+    pool: 'forks',
+    globalSetup: [root('packages/testing/test/global-setup.ts')],
+    setupFiles: [root('packages/testing/test/slot-guard.ts')],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: ['default', root('scripts/summary-reporter.ts')],
+    projects: packages.map((name) => ({
+      extends: true,
+      test: {
+        name,
+        include: [`packages/${name}/test/**/*.test.ts`],
+        typecheck: { enabled: true, include: [`packages/${name}/test/**/*.test-d.ts`] },
+      },
+    })),
+  },
+});
