@@ -30,7 +30,7 @@ function parseInfo(info: string): Map<string, string> {
 }
 
 async function runProbe(driver: RedisDriver): Promise<ServerCapabilities> {
-  const node = driver.masters()[0] ?? driver;
+  const node = (await driver.masters())[0] ?? driver;
   const info = parseInfo(String(await node.command('INFO', ['server'])));
   const version = info.get('redis_version') ?? '0.0.0';
   const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);

@@ -81,7 +81,7 @@ export function parseConnectionUrl(url: string): ParsedConnectionUrl {
   const slash = rest.indexOf('/');
   const hosts = slash >= 0 ? rest.slice(0, slash) : rest;
   const path = slash >= 0 ? rest.slice(slash + 1) : '';
-  if (path.includes('?')) throw urlError(`${JSON.stringify(url)}: query parameters are not supported`);
+  if (rest.includes('?')) throw urlError(`${JSON.stringify(url)}: query parameters are not supported`);
   if (path !== '') {
     if (!/^\d+$/.test(path)) throw urlError(`${JSON.stringify(url)}: the database must be a number, got "${path}"`);
     if (scheme.topology === 'cluster') throw urlError(`${JSON.stringify(url)}: Redis Cluster has only database 0`);
@@ -143,8 +143,11 @@ export const connectOptionsSchema = z
      */
     offlineQueue: z.boolean().default(true),
     /**
-     * Reconnect attempts after which queued and in-flight commands are failed.
-     * `null` waits for `commandTimeout` only. @default 1
+     * Failed reconnect attempts after which queued commands are failed;
+     * `null` leaves them to `commandTimeout`. Commands in flight when the
+     * connection dropped are never re-sent and fail by `commandTimeout`.
+     * (0 would fail them sooner, but ioredis 6 then leaks an unhandled
+     * rejection from its reconnect handshake.) @default 1
      */
     maxRetriesPerRequest: z.number().int().min(0).nullable().default(1),
     /** Batch commands issued in the same tick into one write. @default false */

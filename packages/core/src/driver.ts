@@ -64,8 +64,11 @@ export interface RedisDriver {
    * one slot. Resolves with each command's error or result, in order.
    */
   pipeline(commands: readonly PipelineCommand[], options?: CallOptions): Promise<PipelineReply[]>;
-  /** One standalone driver per master (the client itself when standalone). */
-  masters(): RedisDriver[];
+  /**
+   * One standalone driver per master (the client itself when standalone),
+   * once a cluster client knows its slot map.
+   */
+  masters(): Promise<RedisDriver[]>;
   /** Publishes a message; resolves with the number of receivers on that node. */
   publish(channel: string, message: string | Buffer): Promise<number>;
   /** Opens a dedicated subscriber connection (see {@link Subscriber}). */

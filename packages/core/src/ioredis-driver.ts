@@ -54,13 +54,38 @@ function clientTimeout(client: RedisConnection): number | undefined {
 
 type ScriptMethod = (...args: RedisArg[]) => Promise<unknown>;
 
+/**
+ * Resolves once the client is ready. A cluster client that has not loaded its
+ * slot map yet treats every seed as a master and may swap connections under a
+ * command, so callers that need a settled client wait here first.
+ */
+async function whenReady(client: RedisConnection, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return;
+  if (client.status === 'wait') client.connect().catch(() => {});
+  let onReady: () => void = () => {};
+  try {
+    await withDeadline(
+      new Promise<void>((resolve) => {
+        onReady = resolve;
+        client.once('ready', onReady);
+      }),
+      timeoutMs,
+      'waiting for the connection to be ready',
+    );
+  } finally {
+    client.off('ready', onReady);
+  }
+}
+
 class IoredisSubscriber implements Subscriber {
   private readonly connection: RedisConnection;
   private readonly listeners = new Map<string, Set<MessageListener>>();
   private readonly reconnectListeners = new Set<() => void>();
   private everReady = false;
+  private readonly timeoutMs: number;
 
-  constructor(client: RedisConnection) {
+  constructor(client: RedisConnection, timeoutMs: number) {
+    this.timeoutMs = timeoutMs;
     // Both client kinds duplicate themselves with the same options when called without arguments.
     this.connection = (client.duplicate as () => RedisConnection).call(client);
     // Errors surface through the calls; without a listener ioredis would print them.
@@ -82,13 +107,32 @@ class IoredisSubscriber implements Subscriber {
       set = new Set();
       this.listeners.set(channel, set);
       try {
-        await this.connection.subscribe(channel);
+        await this.subscribeWithRetry(channel);
       } catch (error) {
         this.listeners.delete(channel);
         throw toRedkitError(error, 'SUBSCRIBE');
       }
     }
     set.add(listener);
+  }
+
+  /**
+   * SUBSCRIBE is idempotent, so it may be retried: a cluster client moves its
+   * subscriber connection to another node when the slot map changes, which
+   * fails a SUBSCRIBE sent just before.
+   */
+  private async subscribeWithRetry(channel: string): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      try {
+        await whenReady(this.connection, Math.max(1, deadline - Date.now()));
+        await this.connection.subscribe(channel);
+        return;
+      } catch (error) {
+        if (isReplyError(error) || Date.now() + 50 >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
   }
 
   async unsubscribe(channel: string, listener?: MessageListener): Promise<void> {
@@ -183,7 +227,8 @@ class IoredisDriver implements RedisDriver {
 
   async pipeline(commands: readonly PipelineCommand[], options?: CallOptions): Promise<PipelineReply[]> {
     if (commands.length === 0) return [];
-    const pipeline = this.client.pipeline(commands.map(([name, ...args]) => [name, ...args]));
+    const pipeline = this.client.pipeline();
+    for (const [name, ...args] of commands) pipeline.call(name, ...args);
     let replies: [Error | null, unknown][] | null;
     try {
       replies = await this.bounded(pipeline.exec(), 'pipeline', options);
@@ -197,9 +242,11 @@ class IoredisDriver implements RedisDriver {
     ]);
   }
 
-  masters(): RedisDriver[] {
-    if (!isClusterClient(this.client)) return [this];
-    return this.client.nodes('master').map((node) => driverFor(node));
+  async masters(): Promise<RedisDriver[]> {
+    const client = this.client;
+    if (!isClusterClient(client)) return [this];
+    await whenReady(client, this.timeoutMs);
+    return client.nodes('master').map((node) => driverFor(node));
   }
 
   publish(channel: string, message: string | Buffer): Promise<number> {
@@ -207,7 +254,7 @@ class IoredisDriver implements RedisDriver {
   }
 
   subscriber(): Subscriber {
-    return new IoredisSubscriber(this.client);
+    return new IoredisSubscriber(this.client, this.timeoutMs);
   }
 
   onReady(listener: () => void): () => void {

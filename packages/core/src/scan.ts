@@ -6,6 +6,10 @@ export interface ScanOptions {
   count?: number;
 }
 
+function isDriver(value: RedisConnection | RedisDriver): value is RedisDriver {
+  return typeof (value as RedisDriver).masters === 'function' && typeof (value as RedisDriver).script === 'function';
+}
+
 /**
  * Iterates every key matching `pattern` on every master (a cluster's keys are
  * spread over all of them, and SCAN on one node sees only its own). Keys added
@@ -21,9 +25,9 @@ export async function* scanAll(
   pattern: string,
   options: ScanOptions = {},
 ): AsyncGenerator<string[], void, undefined> {
-  const driver = 'masters' in redis && 'script' in redis ? redis : driverFor(redis as RedisConnection);
+  const driver = isDriver(redis) ? redis : driverFor(redis);
   const count = options.count ?? 500;
-  for (const master of driver.masters()) {
+  for (const master of await driver.masters()) {
     let cursor = '0';
     do {
       const [next, keys] = await master.command<[string, string[]]>('SCAN', [cursor, 'MATCH', pattern, 'COUNT', count]);

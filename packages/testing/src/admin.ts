@@ -9,6 +9,7 @@ export async function adminCall(
   port: number,
   args: readonly (string | number)[],
   timeoutMs = 1_000,
+  tls?: { ca: string },
 ): Promise<unknown> {
   // RESP2 keeps INFO-style replies plain strings under ioredis 5 and 6 alike.
   const options = {
@@ -22,6 +23,7 @@ export async function adminCall(
     enableOfflineQueue: false,
     enableReadyCheck: false,
     protocol: 2,
+    ...(tls ? { tls } : {}),
   } as RedisOptions;
   const connection = new Redis(options);
   connection.on('error', () => {});

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,41 @@ import { reap } from './reaper.js';
 
 const startTimeoutMs = 10_000;
 
+/** `{ port: '1' }` → `['--port', '1']`. */
+export function toArgs(settings: Record<string, string>): string[] {
+  return Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value]);
+}
+
+/** Writes a one-day self-signed certificate for 127.0.0.1 into `dir`; returns its PEM. */
+function createCertificate(dir: string): string {
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { stdio: 'ignore' },
+    );
+  } catch (error) {
+    throw new HarnessError('a TLS server needs openssl on PATH to make its certificate', { cause: error });
+  }
+  return readFileSync(join(dir, 'cert.pem'), 'utf8');
+}
+
 /** A `redis-server` child process on a loopback port, in its own temp directory. */
 export class BinaryNode implements RedisNode {
   readonly host = '127.0.0.1';
@@ -20,11 +55,14 @@ export class BinaryNode implements RedisNode {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private isPaused = false;
+  /** PEM of the self-signed certificate clients must trust, when serving TLS. */
+  readonly ca: string | undefined;
 
   private constructor(port: number, dir: string, spec: NodeSpec) {
     this.port = port;
     this.dir = dir;
     this.spec = spec;
+    this.ca = spec.tls ? createCertificate(dir) : undefined;
   }
 
   /** Starts a server on a free port, retrying on another port if it was taken meanwhile. */
@@ -68,30 +106,30 @@ export class BinaryNode implements RedisNode {
 
   private async launch(): Promise<void> {
     const { server } = redisBinaries();
-    const args = [
-      '--port',
-      String(this.port),
-      '--bind',
-      this.host,
-      '--dir',
-      this.dir,
-      '--logfile',
-      join(this.dir, 'redis.log'),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
-      '--protected-mode',
-      'no',
+    const listen: Record<string, string> = this.spec.tls
+      ? {
+          port: '0',
+          'tls-port': String(this.port),
+          'tls-cert-file': join(this.dir, 'cert.pem'),
+          'tls-key-file': join(this.dir, 'key.pem'),
+          'tls-ca-cert-file': join(this.dir, 'cert.pem'),
+          'tls-auth-clients': 'no',
+        }
+      : { port: String(this.port) };
+    const settings: Record<string, string> = {
+      ...listen,
+      bind: this.host,
+      dir: this.dir,
+      logfile: join(this.dir, 'redis.log'),
+      save: '',
+      appendonly: 'no',
+      daemonize: 'no',
+      'protected-mode': 'no',
       // Replicas sync at once instead of waiting for more replicas to join.
-      '--repl-diskless-sync',
-      'yes',
-      '--repl-diskless-sync-delay',
-      '0',
-      ...this.spec.args,
-    ];
+      'repl-diskless-sync': 'yes',
+      'repl-diskless-sync-delay': '0',
+    };
+    const args = [...toArgs(settings), ...this.spec.args];
     const child = spawn(server, args, { stdio: 'ignore' });
     this.child = child;
     this.isPaused = false;
@@ -111,7 +149,8 @@ export class BinaryNode implements RedisNode {
       async () => {
         if (spawnError) throw spawnError;
         if (!this.child) throw new HarnessError(`redis-server on port ${this.port} exited:\n${this.log()}`);
-        return (await adminCall(this.host, this.port, ['PING'], 500)) === 'PONG';
+        const tls = this.ca ? { ca: this.ca } : undefined;
+        return (await adminCall(this.host, this.port, ['PING'], 500, tls)) === 'PONG';
       },
       startTimeoutMs,
       () => `redis-server on port ${this.port} did not answer PING within ${startTimeoutMs}ms:\n${this.log()}`,

@@ -2,6 +2,7 @@ import { connect, keySlot } from '@redkit/core';
 import type { Cluster } from 'ioredis';
 import { adminCall, parseInfo, waitFor } from './admin.js';
 import { type Backend, type BackendName, selectBackend } from './backend.js';
+import { toArgs } from './binary-node.js';
 import { HarnessError } from './errors.js';
 import type { RedisNode } from './node.js';
 import { type ClientOptions, ClientTracker } from './standalone.js';
@@ -281,16 +282,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<RedisC
   }
   const backend = await selectBackend(options.backend);
   const args = [
-    '--cluster-enabled',
-    'yes',
-    '--cluster-config-file',
-    'nodes.conf',
-    '--cluster-node-timeout',
-    String(nodeTimeoutMs),
-    // A replica may always take over, however long it was cut off: tests
-    // inject faults on purpose and want the failover to happen.
-    '--cluster-replica-validity-factor',
-    '0',
+    ...toArgs({
+      'cluster-enabled': 'yes',
+      'cluster-config-file': 'nodes.conf',
+      'cluster-node-timeout': String(nodeTimeoutMs),
+      // A replica may always take over, however long it was cut off: tests
+      // inject faults on purpose and want the failover to happen.
+      'cluster-replica-validity-factor': '0',
+    }),
     ...(options.args ?? []),
   ];
   const count = masters * (1 + replicasPerMaster);

@@ -1,6 +1,7 @@
 import { adminCall, waitFor } from './admin.js';
 import type { Backend } from './backend.js';
-import { RedisServerNotFoundError } from './errors.js';
+import { toArgs } from './binary-node.js';
+import { HarnessError, RedisServerNotFoundError } from './errors.js';
 import type { NodeSpec, RedisNode } from './node.js';
 import { freePort } from './ports.js';
 
@@ -105,25 +106,21 @@ export async function dockerBackend(): Promise<Backend> {
   return {
     name: 'docker',
     async startNode(spec: NodeSpec) {
+      if (spec.tls) throw new HarnessError('TLS servers are only available with the binary backend');
       const port = await freePort({ busPort: spec.cluster });
       const container = await new testcontainers.GenericContainer(image)
         .withNetworkMode('host')
         .withCommand([
           'redis-server',
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--protected-mode',
-          'no',
-          '--repl-diskless-sync',
-          'yes',
-          '--repl-diskless-sync-delay',
-          '0',
+          ...toArgs({
+            port: String(port),
+            bind: '127.0.0.1',
+            save: '',
+            appendonly: 'no',
+            'protected-mode': 'no',
+            'repl-diskless-sync': 'yes',
+            'repl-diskless-sync-delay': '0',
+          }),
           ...spec.args,
         ])
         .withWaitStrategy(testcontainers.Wait.forLogMessage(/Ready to accept connections/))

@@ -1,3 +1,4 @@
+export { type AclUser, type AclUserOptions, createAclUser } from './acl.js';
 export type { Backend, BackendName } from './backend.js';
 export {
   type ClusterNodeInfo,

@@ -28,4 +28,6 @@ export interface NodeSpec {
   args: string[];
   /** Needs port + 10000 free too (cluster bus). */
   cluster: boolean;
+  /** Serve TLS only, with a self-signed certificate for 127.0.0.1 (binary backend). */
+  tls?: boolean;
 }

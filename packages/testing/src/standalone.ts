@@ -11,6 +11,11 @@ export interface StandaloneOptions {
   backend?: BackendName;
   /** Extra `redis-server` arguments, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */
   args?: string[];
+  /**
+   * Serve TLS only (`rediss://`), with a fresh self-signed certificate for
+   * 127.0.0.1; `client()` trusts it. Binary backend only. @default false
+   */
+  tls?: boolean;
 }
 
 /** A standalone server started by the harness. */
@@ -18,8 +23,10 @@ export interface StandaloneRedis {
   readonly backend: BackendName;
   readonly host: string;
   readonly port: number;
-  /** `redis://127.0.0.1:<port>`. */
+  /** `redis://127.0.0.1:<port>` (`rediss://` with TLS). */
   readonly url: string;
+  /** The certificate (PEM) to trust when the server serves TLS. */
+  readonly ca?: string;
   /** The server, for fault injection (kill, pause, resume, restart). */
   readonly node: RedisNode;
   /** A client made with @redkit/core's `connect()`; closed by `stop()`. */
@@ -59,16 +66,19 @@ export class ClientTracker {
  */
 export async function startStandalone(options: StandaloneOptions = {}): Promise<StandaloneRedis> {
   const backend = await selectBackend(options.backend);
-  const node = await backend.startNode({ args: options.args ?? [], cluster: false });
+  const node = await backend.startNode({ args: options.args ?? [], cluster: false, tls: options.tls ?? false });
   const clients = new ClientTracker();
-  const url = `redis://${node.host}:${node.port}`;
+  const ca = (node as { ca?: string }).ca;
+  const url = `${ca ? 'rediss' : 'redis'}://${node.host}:${node.port}`;
   return {
     backend: backend.name,
     host: node.host,
     port: node.port,
     url,
+    ...(ca ? { ca } : {}),
     node,
-    client: (clientOptions) => clients.track(connect({ ...clientOptions, url }) as Redis),
+    client: (clientOptions) =>
+      clients.track(connect({ ...(ca ? { tls: { ca } } : {}), ...clientOptions, url }) as Redis),
     async stop() {
       clients.closeAll();
       await node.stop();
