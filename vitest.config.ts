@@ -32,13 +32,17 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', root('scripts/summary-reporter.ts')],
-    projects: packages.map((name) => ({
-      extends: true,
-      test: {
-        name,
-        include: [`packages/${name}/test/**/*.test.ts`],
-        typecheck: { enabled: true, include: [`packages/${name}/test/**/*.test-d.ts`] },
-      },
-    })),
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: {
+          name,
+          include: [`packages/${name}/test/**/*.test.ts`],
+          typecheck: { enabled: true, include: [`packages/${name}/test/**/*.test-d.ts`] },
+        },
+      })),
+      // The built tarballs, installed into a throwaway project (run after `npm run build`).
+      { extends: true as const, test: { name: 'packaging', include: ['test/packaging/**/*.test.ts'] } },
+    ],
   },
 });

@@ -7,6 +7,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // Error classes report new.target.name; esbuild would otherwise rename some of them.
+  keepNames: true,
   // Lua scripts are inlined as strings: no file is read at run time.
   loader: { '.lua': 'text' },
 });

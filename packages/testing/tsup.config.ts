@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // Error classes report new.target.name; esbuild would otherwise rename some of them.
+  keepNames: true,
 });

@@ -1,5 +1,5 @@
 import { type Attributes, type Meter, metrics, type Tracer, trace } from '@opentelemetry/api';
-import type { TelemetryEmitter, TelemetryPayload } from './telemetry.js';
+import type { EventMap, TelemetryEmitter, TelemetryPayload } from './telemetry.js';
 
 export interface OpenTelemetryOptions {
   /** @default metrics.getMeter('redkit') */
@@ -35,8 +35,8 @@ function spanAttributes(pattern: string, type: string, payload: TelemetryPayload
  * const detach = instrument(cache.events, { tracer: true })
  * ```
  */
-export function instrument(
-  emitter: TelemetryEmitter<Record<string, TelemetryPayload>>,
+export function instrument<Events extends EventMap>(
+  emitter: TelemetryEmitter<Events>,
   options: OpenTelemetryOptions = {},
 ): () => void {
   const meter = options.meter ?? metrics.getMeter('redkit');

@@ -6,8 +6,11 @@ export interface TelemetryPayload {
   readonly durationMs?: number;
 }
 
-/** Map of event name to payload type, declared by each pattern. */
-export type EventMap = { [type: string]: TelemetryPayload };
+/**
+ * Map of event name to payload type, declared by each pattern as a type alias
+ * (payloads are objects; see {@link TelemetryPayload} for the shared fields).
+ */
+export type EventMap = { [type: string]: object };
 
 /** Receives every event of an emitter (used by bridges and loggers). */
 export type AnyEventListener = (pattern: string, type: string, payload: TelemetryPayload) => void;

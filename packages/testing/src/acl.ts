@@ -24,8 +24,12 @@ export interface AclUser {
  */
 const connectionCommands = ['info', 'ping', 'cluster|slots', 'cluster|shards', 'cluster|info', 'readonly'];
 
-function nodesOf(redis: RedisConnection) {
-  return (redis as Cluster).isCluster ? (redis as Cluster).nodes('all') : [redis];
+/** Every node of a cluster (masters and replicas) once it knows its slot map, or the one server. */
+async function nodesOf(redis: RedisConnection) {
+  if (!(redis as Cluster).isCluster) return [redis];
+  const cluster = redis as Cluster;
+  if (cluster.status !== 'ready') await new Promise((resolve) => cluster.once('ready', resolve));
+  return cluster.nodes('all');
 }
 
 /**
@@ -52,13 +56,13 @@ export async function createAclUser(admin: RedisConnection, options: AclUserOpti
     '-@all',
     ...[...connectionCommands, ...options.commands].map((command) => `+${command}`),
   ];
-  const nodes = nodesOf(admin);
+  const nodes = await nodesOf(admin);
   await Promise.all(nodes.map((node) => node.call('ACL', 'SETUSER', username, ...rules)));
   return {
     username,
     password,
     async remove() {
-      await Promise.all(nodesOf(admin).map((node) => node.call('ACL', 'DELUSER', username)));
+      await Promise.all((await nodesOf(admin)).map((node) => node.call('ACL', 'DELUSER', username)));
     },
   };
 }

@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Installs the packed tarballs into a throwaway project outside the workspace,
+ * as a user would after `npm install`, and loads them with both `import` and
+ * `require`. Needs the packages built (`npm test` builds first).
+ */
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const packages = ['@redkit/core', '@redkit/testing'];
+const ioredisVersion = '6.0.0';
+
+let work: string;
+let app: string;
+
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'redkit-packed-'));
+  run('npm', ['pack', '--silent', '--pack-destination', work, ...packages.flatMap((name) => ['-w', name])], repoRoot);
+  const tarballs = readdirSync(work).filter((file) => file.endsWith('.tgz'));
+  expect(tarballs).toHaveLength(packages.length);
+  app = join(work, 'app');
+  mkdirSync(app);
+  const dependencies: Record<string, string> = { ioredis: ioredisVersion };
+  for (const tarball of tarballs) {
+    const name = tarball.startsWith('redkit-core-') ? '@redkit/core' : '@redkit/testing';
+    dependencies[name] = `file:../${tarball}`;
+  }
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies }, null, 2));
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
+}, 180_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** What the user program does with the packages, in either module system. */
+const program = (load: string) => `
+${load}
+const server = await testing.startStandalone();
+try {
+  const redis = core.connect(server.url);
+  const keys = new core.Keyspace('packed');
+  const script = core.defineScript('add-one', "-- add-one: increments\\n-- KEYS[1] counter\\n-- Reply: the count\\nreturn redis.call('INCR', KEYS[1])");
+  const first = await core.driverFor(redis).script(script, [keys.key('s', 'n')], []);
+  const second = await core.driverFor(redis).script(script, [keys.key('s', 'n')], []);
+  let invalid = '';
+  try { core.connect({ url: server.url, commandTimeout: 'soon' }); } catch (error) { invalid = error.name; }
+  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s') }));
+  redis.disconnect();
+} finally {
+  await server.stop();
+}
+`;
+
+describe('packed packages in a fresh project', () => {
+  const expected = { first: 1, second: 2, invalid: 'InvalidOptionsError', ms: 1500 };
+
+  it('load with import (ESM)', () => {
+    const source = program(
+      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); await import('@redkit/core/otel').catch(() => null);",
+    );
+    writeFileSync(join(app, 'esm.mjs'), source);
+    expect(JSON.parse(run(process.execPath, ['esm.mjs'], app))).toEqual(expected);
+  });
+
+  it('load with require (CommonJS)', () => {
+    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing');")}})().catch((error) => { console.error(error); process.exit(1); });`;
+    writeFileSync(join(app, 'cjs.cjs'), source);
+    expect(JSON.parse(run(process.execPath, ['cjs.cjs'], app))).toEqual(expected);
+  });
+
+  it('ship only built files, each package.json exporting types for import and require', () => {
+    const listing = run('npm', ['pack', '--dry-run', '--json', ...packages.flatMap((name) => ['-w', name])], repoRoot);
+    for (const pack of JSON.parse(listing) as { name: string; files: { path: string }[] }[]) {
+      const paths = pack.files.map((file) => file.path);
+      expect(paths.every((path) => path.startsWith('dist/') || ['package.json', 'README.md'].includes(path))).toBe(
+        true,
+      );
+      expect(paths).toContain('dist/index.d.cts');
+      expect(paths).toContain('dist/index.d.ts');
+    }
+  });
+});
