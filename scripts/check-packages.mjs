@@ -2,7 +2,7 @@
 // package.json/exports layout, @arethetypeswrong for types under both import
 // and require. Run after `npm run build`.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const packagesDir = new URL('../packages/', import.meta.url).pathname;

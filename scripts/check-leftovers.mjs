@@ -1,0 +1,26 @@
+// After the test run: no redis-server started by the harness may still run and
+// no harness directory may remain. Silent when clean, so the test summary stays
+// the last line CI prints; exits 1 and lists what it found otherwise.
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+// The reaper of a finished test process needs a moment to clean up.
+await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+const dirs = readdirSync(tmpdir()).filter((name) => name.startsWith('redkit-redis-'));
+const processes = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+  .split('\n')
+  .filter((line) => /redis-server/.test(line))
+  .filter((line) => {
+    // Harness servers listen on 20000–31999; a system Redis (e.g. 6379) is not ours.
+    const port = Number(/:(\d+)/.exec(line)?.[1]);
+    return port >= 20_000 && port < 32_000;
+  });
+
+if (dirs.length > 0 || processes.length > 0) {
+  console.error('left behind by the test run:');
+  for (const line of processes) console.error(`  process ${line.trim()}`);
+  for (const dir of dirs) console.error(`  directory ${tmpdir()}/${dir}`);
+  process.exit(1);
+}
