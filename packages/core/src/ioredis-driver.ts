@@ -199,20 +199,28 @@ class IoredisDriver implements RedisDriver {
     args: readonly RedisArg[],
     options?: CallOptions,
   ): Promise<Reply> {
-    if (keys.length !== script.numberOfKeys) {
-      return Promise.reject(
-        new TypeError(`script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`),
-      );
+    const keyCountOk = script.variadicKeys ? keys.length >= script.numberOfKeys : keys.length === script.numberOfKeys;
+    if (!keyCountOk) {
+      const expected = `${script.variadicKeys ? 'at least ' : ''}${script.numberOfKeys}`;
+      return Promise.reject(new TypeError(`script ${script.name} takes ${expected} keys, got ${keys.length}`));
     }
     notifyScriptCall(script, keys);
     if (!this.defined.has(script.commandName)) {
       // defineCommand makes ioredis use EVALSHA and fall back to EVAL on
       // NOSCRIPT, per connection, which also covers a promoted replica.
-      this.client.defineCommand(script.commandName, { numberOfKeys: script.numberOfKeys, lua: script.source });
+      // Without numberOfKeys, the key count is passed as the first argument.
+      this.client.defineCommand(script.commandName, {
+        ...(script.variadicKeys ? {} : { numberOfKeys: script.numberOfKeys }),
+        lua: script.source,
+      });
       this.defined.add(script.commandName);
     }
     const method = (this.client as unknown as Record<string, ScriptMethod>)[script.commandName] as ScriptMethod;
-    const call = method.call(this.client, ...keys, ...args) as Promise<Reply>;
+    const call = (
+      script.variadicKeys
+        ? method.call(this.client, keys.length, ...keys, ...args)
+        : method.call(this.client, ...keys, ...args)
+    ) as Promise<Reply>;
     return this.bounded(call, `script ${script.name}`, options).catch((error: unknown) => {
       throw toRedkitError(error, `script ${script.name}`, script);
     });

@@ -13,14 +13,19 @@ export interface LuaScript<Reply = unknown> {
   readonly commandName: string;
   readonly source: string;
   readonly sha: string;
-  /** How many KEYS the header declares; calls must pass exactly that many. */
+  /** How many KEYS the header declares; calls must pass exactly that many (at least that many when `variadicKeys`). */
   readonly numberOfKeys: number;
+  /**
+   * The header ends with `-- KEYS[n...]`: the call passes any number of keys
+   * from `n` on (e.g. one per policy). All of them are still declared KEYS.
+   */
+  readonly variadicKeys: boolean;
   /** Only a type carrier for `Reply`; always undefined at run time. */
   readonly reply?: Reply;
 }
 
 const namePattern = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
-const keysLine = /^--\s*KEYS\[(\d+)\]/;
+const keysLine = /^--\s*KEYS\[(\d+)(\.\.\.)?\]/;
 const replyLine = /^--\s*(Reply|Returns?)\b/i;
 
 /**
@@ -28,7 +33,7 @@ const replyLine = /^--\s*(Reply|Returns?)\b/i;
  * (numbered from 1 without gaps) and a `Reply:` line, so a reader of the file
  * knows its contract without reading the body.
  */
-function parseHeader(name: string, source: string): { numberOfKeys: number } {
+function parseHeader(name: string, source: string): { numberOfKeys: number; variadicKeys: boolean } {
   const header: string[] = [];
   for (const line of source.split('\n')) {
     const trimmed = line.trim();
@@ -36,19 +41,22 @@ function parseHeader(name: string, source: string): { numberOfKeys: number } {
     if (!trimmed.startsWith('--')) break;
     header.push(trimmed);
   }
-  const keyIndexes = header
-    .map((line) => keysLine.exec(line)?.[1])
-    .filter((index) => index !== undefined)
-    .map(Number);
-  keyIndexes.forEach((index, position) => {
+  const keyLines = header.map((line) => keysLine.exec(line)).filter((match) => match !== null);
+  keyLines.forEach((match, position) => {
+    const index = Number(match[1]);
     if (index !== position + 1) {
       throw new TypeError(`script ${name}: header lists KEYS[${index}] where KEYS[${position + 1}] was expected`);
     }
+    if (match[2] && position !== keyLines.length - 1) {
+      throw new TypeError(`script ${name}: only the last KEYS line may be variadic (KEYS[${index}...])`);
+    }
   });
+  const variadicKeys = keyLines.at(-1)?.[2] !== undefined;
   if (!header.some((line) => replyLine.test(line))) {
     throw new TypeError(`script ${name}: header has no "-- Reply:" line describing what it returns`);
   }
-  return { numberOfKeys: keyIndexes.length };
+  // A variadic last line means "this key and any after it": at least n - 1 fixed ones.
+  return { numberOfKeys: variadicKeys ? keyLines.length - 1 : keyLines.length, variadicKeys };
 }
 
 /**
@@ -60,6 +68,7 @@ function parseHeader(name: string, source: string): { numberOfKeys: number } {
  * ```lua
  * -- take-token: consume tokens from a bucket
  * -- KEYS[1] bucket hash
+ * -- KEYS[2...] one key per policy (optional: a variadic last KEYS line)
  * -- ARGV[1] capacity
  * -- Reply: {allowed (0|1), remaining}
  * ```
@@ -74,7 +83,7 @@ export function defineScript<Reply = unknown>(name: string, source: string): Lua
   if (!namePattern.test(name)) {
     throw new TypeError(`script name ${JSON.stringify(name)} must be kebab-case "verb-noun"`);
   }
-  const { numberOfKeys } = parseHeader(name, source);
+  const { numberOfKeys, variadicKeys } = parseHeader(name, source);
   const sha = createHash('sha1').update(source).digest('hex');
   return {
     name,
@@ -82,6 +91,7 @@ export function defineScript<Reply = unknown>(name: string, source: string): Lua
     source,
     sha,
     numberOfKeys,
+    variadicKeys,
   };
 }
 

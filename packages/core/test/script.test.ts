@@ -2,7 +2,7 @@ import { defineScript, driverFor, keySlot, RedisUnavailableError, ScriptError } 
 import { describeTopologies } from '@redkit/testing/vitest';
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
 import { describe, expect, it } from 'vitest';
-import { addCounter, failAlways } from './fixtures/scripts.js';
+import { addCounter, failAlways, sumCounters } from './fixtures/scripts.js';
 
 describe('defineScript', () => {
   it('reads the number of keys from the header and versions the command name', () => {
@@ -10,6 +10,14 @@ describe('defineScript', () => {
     expect(addCounter.commandName).toMatch(/^rk_add_counter_[0-9a-f]{8}$/);
     const changed = defineScript('add-counter', `${addCounter.source}\n-- v2`);
     expect(changed.commandName).not.toBe(addCounter.commandName);
+  });
+
+  it('marks a variadic last KEYS line', () => {
+    expect(sumCounters.variadicKeys).toBe(true);
+    expect(sumCounters.numberOfKeys).toBe(1);
+    expect(() => defineScript('get-thing', '-- KEYS[1...] a\n-- KEYS[2] b\n-- Reply: x\nreturn 1')).toThrow(
+      /only the last KEYS line may be variadic/,
+    );
   });
 
   it('rejects a header without a reply line, gaps in KEYS, and names that are not verb-noun', () => {
@@ -49,6 +57,14 @@ describeTopologies('scripts', (t) => {
     expect(value).toBe(2);
     // The server really answered NOSCRIPT once and the client loaded the script.
     expect(await noscriptErrors(t.redis)).toBe(before + 1);
+  });
+
+  it('passes any number of keys to a variadic script, all declared as KEYS', async () => {
+    const tag = `${t.namespace}:{many}`;
+    const db = driverFor(t.redis);
+    expect(await db.script(sumCounters, [`${tag}:total`, `${tag}:a`, `${tag}:b`, `${tag}:c`], [2])).toBe(6);
+    expect(await db.script(sumCounters, [`${tag}:total`, `${tag}:a`], [1])).toBe(3);
+    await expect(db.script(sumCounters, [], [1])).rejects.toThrow('takes at least 1 keys, got 0');
   });
 
   it('reports a Lua error as ScriptError with the server message', async () => {
