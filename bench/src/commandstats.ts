@@ -1,0 +1,51 @@
+import { driverFor, type RedisConnection } from '@redkit/core';
+
+/**
+ * Commands that are not the workload: our own INFO snapshots, and REPLCONF
+ * ACK, which replicas send their master every second on a cluster.
+ */
+const ignored = new Set(['info', 'replconf']);
+
+/** Calls per command name, summed over every master. */
+export type CommandCounts = Map<string, number>;
+
+/** Parses `cmdstat_<name>:calls=<n>,usec=…` lines of `INFO commandstats`. */
+function parseCommandStats(text: string, into: CommandCounts): void {
+  for (const line of text.split('\n')) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+    if (!match) continue;
+    const name = (match[1] as string).toLowerCase();
+    if (ignored.has(name)) continue;
+    into.set(name, (into.get(name) ?? 0) + Number(match[2]));
+  }
+}
+
+/**
+ * Reads the servers' own command counters from every master, so the count
+ * includes what the client library sends on its own (retries, EVAL fallbacks,
+ * slot-map refreshes) and, on Redis 7, the commands a script runs.
+ */
+export async function readCommandCounts(redis: RedisConnection): Promise<CommandCounts> {
+  const counts: CommandCounts = new Map();
+  const masters = await driverFor(redis).masters();
+  const replies = await Promise.all(masters.map((master) => master.command<string>('INFO', ['commandstats'])));
+  for (const reply of replies) parseCommandStats(String(reply), counts);
+  return counts;
+}
+
+/** Calls per operation of each command between two snapshots (commands with no calls left out). */
+export function perOperation(before: CommandCounts, after: CommandCounts, ops: number): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const [name, calls] of after) {
+    const delta = calls - (before.get(name) ?? 0);
+    if (delta > 0) result.set(name, delta / ops);
+  }
+  return new Map([...result].sort(([nameA, a], [nameB, b]) => b - a || nameA.localeCompare(nameB)));
+}
+
+/** Total commands per operation. */
+export function total(perOp: Map<string, number>): number {
+  let sum = 0;
+  for (const value of perOp.values()) sum += value;
+  return sum;
+}

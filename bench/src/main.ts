@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { driverFor, type RedisConnection } from '@redkit/core';
+import { startCluster, startStandalone } from '@redkit/testing';
+import { perOperation, readCommandCounts, total } from './commandstats.js';
+import { type Environment, printScenario, type ScenarioResult, type TopologyResult, writeDocs } from './report.js';
+import { type LoopOptions, measure, runRounds } from './runner.js';
+import type { Scenario, Target } from './scenario.js';
+import { scenarios } from './scenarios/index.js';
+
+const usage = `Usage: npm run bench -- [options]
+
+  --scenario <name>    run only this scenario (repeatable); one of: ${[...scenarios.keys()].join(', ')}
+  --ops <n>            measured operations per variant and round (default 50000)
+  --concurrency <n>    callers in flight (default 64)
+  --cluster            also run against a 3-master, 3-replica cluster
+  --no-write           print the tables only; leave docs/benchmarks.md alone
+  --help`;
+
+const docsPath = new URL('../../docs/benchmarks.md', import.meta.url);
+
+function positiveInteger(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a whole number ≥ 1, got ${text}`);
+  return value;
+}
+
+function parseCommandLine() {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string', multiple: true },
+      ops: { type: 'string' },
+      concurrency: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const names = values.scenario ?? [...scenarios.keys()];
+  const selected = names.map((name) => {
+    const scenario = scenarios.get(name);
+    if (!scenario) throw new Error(`unknown scenario ${JSON.stringify(name)}\n\n${usage}`);
+    return scenario;
+  });
+  const loop: LoopOptions = {
+    ops: positiveInteger(values.ops, 50_000, '--ops'),
+    warmup: 2_000,
+    concurrency: positiveInteger(values.concurrency, 64, '--concurrency'),
+    rounds: 3,
+  };
+  return { help: values.help, selected, loop, cluster: values.cluster, write: !values['no-write'] };
+}
+
+async function runScenario(scenario: Scenario, target: Target, label: string, loop: LoopOptions) {
+  const variants = scenario.variants(target);
+  for (const variant of variants) await variant.setup?.();
+  const measured = await runRounds(variants, loop.rounds, (variant) =>
+    measure(variant.run, loop, async (timed) => {
+      // Counted around the measured part only: warm-up and setup calls stay out.
+      const before = await readCommandCounts(target.redis);
+      const timing = await timed();
+      const after = await readCommandCounts(target.redis);
+      const commands = perOperation(before, after, timing.ops);
+      console.error(`  ${label} ${scenario.name} ${variant.name}: ${Math.round(timing.opsPerSec)} ops/s`);
+      return { ...timing, commands, cmdsPerOp: total(commands) };
+    }),
+  );
+  return { label, variants: measured } satisfies TopologyResult;
+}
+
+async function redisVersion(redis: RedisConnection): Promise<string> {
+  const info = String(await driverFor(redis).command('INFO', ['server']));
+  return /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+}
+
+function ioredisVersion(): string {
+  const path = createRequire(import.meta.url).resolve('ioredis/package.json');
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
+/** Starts one topology, hands out its client, and always stops its servers. */
+async function withServers<T>(topology: Target['topology'], use: (redis: RedisConnection) => Promise<T>) {
+  const servers = topology === 'standalone' ? await startStandalone() : await startCluster({ masters: 3 });
+  try {
+    return await use(servers.client());
+  } finally {
+    await servers.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { help, selected, loop, cluster, write } = parseCommandLine();
+  if (help) {
+    console.log(usage);
+    return;
+  }
+  const byScenario = new Map<Scenario, TopologyResult[]>(selected.map((scenario) => [scenario, []]));
+  const topologies: { topology: Target['topology']; label: string }[] = [
+    { topology: 'standalone', label: 'standalone' },
+    ...(cluster ? [{ topology: 'cluster' as const, label: 'cluster (3 masters + 3 replicas)' }] : []),
+  ];
+  let redis = 'unknown';
+  // One topology at a time: idle servers of the other would still share the 2 cores.
+  for (const { topology, label } of topologies) {
+    await withServers(topology, async (client) => {
+      if (topology === 'standalone') redis = await redisVersion(client);
+      for (const scenario of selected) {
+        byScenario.get(scenario)?.push(await runScenario(scenario, { topology, redis: client }, label, loop));
+      }
+    });
+  }
+
+  const results: ScenarioResult[] = [...byScenario].map(([scenario, topologies]) => ({ scenario, topologies }));
+  for (const result of results) printScenario(result);
+  if (!write) return;
+  const env: Environment = {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    ioredis: ioredisVersion(),
+    redis,
+    date: new Date(),
+    options: loop,
+  };
+  writeDocs(docsPath, env, results);
+  console.log(`\nwrote ${docsPath.pathname}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,175 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { LoopOptions, Timing, VariantRounds } from './runner.js';
+import type { Scenario } from './scenario.js';
+
+/** A measured run of one variant, with the server's command counts. */
+export interface VariantResult extends Timing {
+  /** Calls per operation of each command, as counted by the servers. */
+  readonly commands: Map<string, number>;
+  readonly cmdsPerOp: number;
+}
+
+/** One scenario's variants on one topology. */
+export interface TopologyResult {
+  /** e.g. "standalone" or "cluster (3 masters + 3 replicas)". */
+  readonly label: string;
+  readonly variants: VariantRounds<VariantResult>[];
+}
+
+export interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly topologies: TopologyResult[];
+}
+
+/** What the figures were measured on; written at the top of docs/benchmarks.md. */
+export interface Environment {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly node: string;
+  readonly ioredis: string;
+  readonly redis: string;
+  readonly date: Date;
+  readonly options: LoopOptions;
+}
+
+interface Row {
+  variant: string;
+  opsPerSec: string;
+  p50: string;
+  p99: string;
+  cmdsPerOp: string;
+  ratio: string;
+  rounds: string;
+}
+
+const columns: [keyof Row, string][] = [
+  ['variant', 'variant'],
+  ['opsPerSec', 'ops/s'],
+  ['p50', 'p50 ms'],
+  ['p99', 'p99 ms'],
+  ['cmdsPerOp', 'cmds/op'],
+  ['ratio', 'ratio'],
+  ['rounds', 'ops/s of each round'],
+];
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const fixed = (value: number) => value.toFixed(2);
+
+function rows(scenario: Scenario, topology: TopologyResult): Row[] {
+  const baseline = topology.variants.find((variant) => variant.name === scenario.baseline);
+  if (!baseline) throw new Error(`scenario ${scenario.name} has no baseline variant ${scenario.baseline}`);
+  return topology.variants.map(({ name, median, rounds }) => ({
+    variant: name === scenario.baseline ? `${name} (baseline)` : name,
+    opsPerSec: integer.format(median.opsPerSec),
+    p50: fixed(median.p50Ms),
+    p99: fixed(median.p99Ms),
+    cmdsPerOp: fixed(median.cmdsPerOp),
+    ratio: fixed(median.opsPerSec / baseline.median.opsPerSec),
+    rounds: rounds.map((round) => integer.format(round.opsPerSec)).join(' / '),
+  }));
+}
+
+/** Prints one aligned table per topology of a scenario. */
+export function printScenario({ scenario, topologies }: ScenarioResult): void {
+  console.log(`\n${scenario.name}: ${scenario.title}`);
+  for (const topology of topologies) {
+    const table = rows(scenario, topology);
+    const widths = columns.map(([key, label]) => Math.max(label.length, ...table.map((row) => row[key].length)));
+    const line = (cells: string[]) =>
+      cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[index] ?? 0)));
+    console.log(`\n  ${topology.label}`);
+    console.log(`  ${line(columns.map(([, label]) => label)).join('  ')}`);
+    for (const row of table) console.log(`  ${line(columns.map(([key]) => row[key])).join('  ')}`);
+  }
+}
+
+function markdownTable(scenario: Scenario, topology: TopologyResult): string {
+  const table = rows(scenario, topology);
+  const numeric = columns.map(([key]) => key !== 'variant');
+  return [
+    `| ${columns.map(([, label]) => label).join(' | ')} |`,
+    `| ${numeric.map((right) => (right ? '---:' : '---')).join(' | ')} |`,
+    ...table.map((row) => `| ${columns.map(([key]) => row[key]).join(' | ')} |`),
+  ].join('\n');
+}
+
+function commandBreakdown(topology: TopologyResult): string {
+  return topology.variants
+    .map(({ name, median }) => {
+      const parts = [...median.commands].map(([command, perOp]) => `${command.toUpperCase()} ${fixed(perOp)}`);
+      return `\`${name}\`: ${parts.join(', ') || 'none'}`;
+    })
+    .join('; ');
+}
+
+const day = (date: Date) => date.toISOString().slice(0, 10);
+
+function section({ scenario, topologies }: ScenarioResult, env: Environment): string {
+  const { options } = env;
+  const parts = [
+    `<!-- scenario:${scenario.name} -->`,
+    `## ${scenario.name}: ${scenario.title}`,
+    '',
+    scenario.description,
+    '',
+    `Measured ${day(env.date)} (redis-server ${env.redis}, ioredis ${env.ioredis}, Node ${env.node}): ` +
+      `${integer.format(options.ops)} ops per variant and round after ${integer.format(options.warmup)} ` +
+      `warm-up ops, ${options.concurrency} in flight, ${options.rounds} rounds; the median round is quoted.`,
+  ];
+  for (const topology of topologies) {
+    parts.push(
+      '',
+      `### ${topology.label}`,
+      '',
+      markdownTable(scenario, topology),
+      '',
+      `Server-side calls per op: ${commandBreakdown(topology)}.`,
+    );
+  }
+  parts.push(`<!-- /scenario:${scenario.name} -->`);
+  return parts.join('\n');
+}
+
+function header(env: Environment): string {
+  return [
+    '# Benchmarks',
+    '',
+    '<!-- Written by `npm run bench` (bench/src/report.ts). A re-run rewrites the header and its scenario sections. -->',
+    '',
+    'Latest run on:',
+    '',
+    '| | |',
+    '| --- | --- |',
+    `| CPU | ${env.cpu} |`,
+    `| Cores | ${env.cores} (shared by Node and every redis-server) |`,
+    `| Node | ${env.node} |`,
+    `| ioredis | ${env.ioredis} |`,
+    `| redis-server | ${env.redis} |`,
+    `| Date | ${day(env.date)} |`,
+    '',
+    '## Method',
+    '',
+    'Each scenario runs its variants against the same servers through one shared client, in one process. ' +
+      'A closed loop keeps a fixed number of callers in flight; after an unmeasured warm-up it times a fixed ' +
+      'number of operations with `process.hrtime.bigint()` and reports ops/s and p50/p99 latency. ' +
+      'There are 3 rounds, each starting with a different variant, and the median round (by ops/s) is quoted. ' +
+      'Commands per operation are `INFO commandstats` call deltas summed over every master (INFO and REPLCONF ' +
+      'left out; on Redis 7 this includes the commands a script runs), and ratio is ops/s ÷ the baseline ' +
+      "variant's ops/s. Node and Redis share the cores, so compare ratios within one run, not absolute figures.",
+    '',
+  ].join('\n');
+}
+
+const sectionPattern = /<!-- scenario:([\w-]+) -->[\s\S]*?<!-- \/scenario:\1 -->/g;
+
+/**
+ * Rewrites the header and the sections of the scenarios just run, keeping
+ * other scenarios' sections (from earlier runs) where they were.
+ */
+export function writeDocs(path: URL, env: Environment, results: ScenarioResult[]): void {
+  const existing = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const sections = new Map<string, string>();
+  for (const match of existing.matchAll(sectionPattern)) sections.set(match[1] as string, match[0]);
+  for (const result of results) sections.set(result.scenario.name, section(result, env));
+  writeFileSync(path, `${header(env)}\n${[...sections.values()].join('\n\n')}\n`);
+}

@@ -1,0 +1,29 @@
+import type { RedisConnection } from '@redkit/core';
+
+/** The Redis a scenario runs against: one shared client, so every variant pays the same connection costs. */
+export interface Target {
+  readonly topology: 'standalone' | 'cluster';
+  readonly redis: RedisConnection;
+}
+
+/** One way of doing the scenario's operation (redkit, a peer library, or the raw baseline). */
+export interface Variant {
+  readonly name: string;
+  /** Runs once per target before any round (load scripts, seed data, check replies). */
+  setup?(): Promise<void>;
+  /** Performs operation number `i`; the same `i` means the same input for every variant. */
+  run(i: number): Promise<unknown>;
+}
+
+/** A side-by-side comparison of variants doing the same work. */
+export interface Scenario {
+  /** Kebab-case id, used by `--scenario` and the docs markers. */
+  readonly name: string;
+  readonly title: string;
+  /** One paragraph for docs/benchmarks.md: what is measured and why. */
+  readonly description: string;
+  /** Name of the variant the others are divided by (ratio 1.0). */
+  readonly baseline: string;
+  /** Variants bound to `target`; made per target because they capture its client. */
+  variants(target: Target): Variant[];
+}
