@@ -7,6 +7,8 @@ const root = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const sourceAliases = [
   { find: /^@redkit\/core$/, replacement: root('packages/core/src/index.ts') },
   { find: /^@redkit\/core\/otel$/, replacement: root('packages/core/src/otel.ts') },
+  { find: /^@redkit\/ratelimit$/, replacement: root('packages/ratelimit/src/index.ts') },
+  { find: /^@redkit\/ratelimit\/(express|fastify|nest)$/, replacement: root('packages/ratelimit/src/$1.ts') },
   { find: /^@redkit\/testing$/, replacement: root('packages/testing/src/index.ts') },
   { find: /^@redkit\/testing\/vitest$/, replacement: root('packages/testing/src/vitest.ts') },
 ];
@@ -20,7 +22,7 @@ const luaAsText: Plugin = {
   },
 };
 
-const packages = ['core', 'testing'];
+const packages = ['core', 'testing', 'ratelimit'];
 
 export default defineConfig({
   plugins: [luaAsText],

@@ -8,7 +8,7 @@ import { RedisUnavailableError } from './errors.js';
 export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new RedisUnavailableError(`${what} did not complete within ${timeoutMs}ms`));
+      reject(new RedisUnavailableError(`${what} did not complete within ${timeoutMs}ms`, { timedOut: true }));
     }, timeoutMs);
     promise.then(
       (value) => {

@@ -69,8 +69,12 @@ export class InvalidOptionsError extends RedkitError {
  * `cause` holds the client's error.
  */
 export class RedisUnavailableError extends RedkitError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** True when the call ran out of time (its outcome is unknown), false when Redis could not be reached. */
+  readonly timedOut: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; timedOut?: boolean }) {
     super('E_REDIS_UNAVAILABLE', message, options);
+    this.timedOut = options?.timedOut ?? false;
   }
 }
 

@@ -38,7 +38,7 @@ function toRedkitError(error: unknown, what: string, script?: LuaScript): Redkit
       ? new ScriptError(script.commandName, message, { cause: error })
       : new RedisCommandError(what, message, { cause: error });
   }
-  return new RedisUnavailableError(`${what}: ${message}`, { cause: error });
+  return new RedisUnavailableError(`${what}: ${message}`, { cause: error, timedOut: message === 'Command timed out' });
 }
 
 function isClusterClient(client: RedisConnection): client is Cluster {

@@ -249,7 +249,9 @@ describe('connect against real servers', () => {
       await redis.ping();
       await paused.node.pause();
       const started = Date.now();
-      await expect(driverFor(redis).command('GET', ['k'])).rejects.toBeInstanceOf(RedisUnavailableError);
+      const call = driverFor(redis).command('GET', ['k']);
+      await expect(call).rejects.toBeInstanceOf(RedisUnavailableError);
+      await expect(call).rejects.toMatchObject({ timedOut: true });
       expect(Date.now() - started).toBeLessThan(1_500);
     } finally {
       await paused.node.resume();

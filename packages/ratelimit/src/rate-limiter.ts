@@ -1,0 +1,405 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Duration,
+  defineScript,
+  driverFor,
+  durationSchema,
+  type EventHooks,
+  InvalidOptionsError,
+  Keyspace,
+  parseOptions,
+  type RedisDriver,
+  RedisUnavailableError,
+  TelemetryEmitter,
+  warnIfEvictable,
+} from '@redkit/core';
+import { type Decision, decodeDecision } from './decision.js';
+import { DeniedCache } from './denied-cache.js';
+import { RateLimitedError } from './errors.js';
+import type { RateLimitEvents } from './events.js';
+import { MemoryLimiter } from './memory-limiter.js';
+import {
+  type LimitCallOptions,
+  limitCallSchema,
+  type Policy,
+  policyCapacity,
+  type RateLimiterOptions,
+  type ResolvedRateLimiterOptions,
+  rateLimiterOptionsSchema,
+  subjectSchema,
+} from './options.js';
+import { encodePolicy, scalePolicy } from './policy-encoding.js';
+import type { DecidedBy, Lease, LimitResult, PolicyResult } from './result.js';
+import checkLimitsSource from './scripts/check-limits.lua';
+import refundLimitsSource from './scripts/refund-limits.lua';
+import releaseLeasesSource from './scripts/release-leases.lua';
+
+const checkLimits = defineScript<number[]>('check-limits', checkLimitsSource);
+const refundLimits = defineScript<number>('refund-limits', refundLimitsSource);
+const releaseLeases = defineScript<number>('release-leases', releaseLeasesSource);
+
+/** How long a fail-closed denial asks the client to wait. */
+const failClosedRetryMs = 1_000;
+
+const blockDuration = durationSchema({ min: 1 });
+
+/**
+ * Rate limits subjects (users, IPs, API keys) with one or more policies,
+ * checked and consumed atomically in one round trip: a request is admitted
+ * only when every policy admits it, and then consumes from all of them.
+ *
+ * @example
+ * ```ts
+ * const limiter = new RateLimiter({
+ *   redis,
+ *   namespace: 'api',
+ *   policies: [
+ *     { name: 'second', algorithm: 'fixed-window', limit: 10, window: '1s' },
+ *     { name: 'day', algorithm: 'sliding-window', limit: 1000, window: '1d' },
+ *   ],
+ * })
+ * const result = await limiter.limit(`user:${userId}`)
+ * if (!result.allowed) reply.status(429).header('Retry-After', Math.ceil(result.retryAfterMs / 1000))
+ * ```
+ */
+export class RateLimiter {
+  /** The policies, with defaults applied and names given to unnamed ones. */
+  readonly policies: readonly Policy[];
+  /** Typed telemetry events: `allowed`, `denied`, `blocked`, `redis-failure`. */
+  readonly events: TelemetryEmitter<RateLimitEvents>;
+  private readonly options: ResolvedRateLimiterOptions;
+  private readonly driver: RedisDriver;
+  private readonly keyspace: Keyspace;
+  private readonly policyParts: readonly string[];
+  /** ARGV after the per-call values: penalty settings, then each policy's encoding. */
+  private readonly staticArgs: readonly number[];
+  private readonly refundArgs: readonly number[];
+  private readonly refundParts: readonly string[];
+  private readonly leaseParts: readonly string[];
+  private readonly needsRequestId: boolean;
+  private readonly maxCost: number;
+  private readonly fallback: MemoryLimiter | undefined;
+  private readonly deniedCache: DeniedCache | undefined;
+
+  constructor(options: RateLimiterOptions, hooks?: EventHooks<RateLimitEvents>) {
+    this.options = parseOptions(rateLimiterOptionsSchema, options, 'RateLimiter');
+    this.policies = this.options.policies;
+    this.keyspace = new Keyspace(this.options.namespace);
+    this.driver = driverFor(this.options.redis);
+    this.events = new TelemetryEmitter<RateLimitEvents>('ratelimit', hooks);
+
+    // The algorithm is part of the key, so changing a policy's algorithm never
+    // reads state written in another layout.
+    this.policyParts = this.policies.map((policy) => `p:${policy.name}:${policy.algorithm}`);
+    const penalty = this.options.penalty;
+    this.staticArgs = [
+      penalty?.threshold ?? 0,
+      penalty?.within ?? 0,
+      penalty?.block ?? 0,
+      penalty?.multiplier ?? 1,
+      penalty?.maxBlock ?? 0,
+      penalty?.forgetAfter ?? 0,
+      ...this.policies.flatMap(encodePolicy),
+    ];
+    const refundable = this.policies
+      .map((policy, index) => ({ policy, index }))
+      .filter(({ policy }) => policy.algorithm !== 'concurrency');
+    this.refundParts = refundable.map(({ index }) => this.policyParts[index] as string);
+    this.refundArgs = refundable.flatMap(({ policy }) => encodePolicy(policy));
+    this.leaseParts = this.policies
+      .map((policy, index) => (policy.algorithm === 'concurrency' ? this.policyParts[index] : undefined))
+      .filter((part) => part !== undefined);
+    this.needsRequestId = this.policies.some(
+      (policy) => policy.algorithm === 'sliding-log' || policy.algorithm === 'concurrency',
+    );
+    this.maxCost = Math.min(...this.policies.map(policyCapacity));
+
+    const { failure } = this.options;
+    if (failure.mode === 'fallback') {
+      this.fallback = new MemoryLimiter(
+        this.policies.map((policy) => scalePolicy(policy, failure.fallbackShare)),
+        failure.fallbackMaxSubjects,
+      );
+    }
+    if (this.options.deniedCache) this.deniedCache = new DeniedCache(this.options.deniedCache.maxSubjects);
+    // Limiter state must not be evicted under memory pressure; say so once if it may be.
+    void warnIfEvictable(this.driver, 'rate limiter');
+  }
+
+  /**
+   * Checks the subject against every policy and, when all admit it, consumes
+   * `cost` from each, atomically, in one round trip.
+   */
+  async limit(subject: string, options?: LimitCallOptions): Promise<LimitResult> {
+    const cost = this.validate(subject, options);
+    const started = performance.now();
+
+    const cachedMs = this.deniedCache?.deniedFor(subject, cost, started) ?? 0;
+    if (cachedMs > 0) {
+      return this.finish(subject, cost, started, 'denied-cache', {
+        allowed: false,
+        blockedForMs: 0,
+        policies: this.policies.map((policy) => exhausted(policy, cachedMs)),
+      });
+    }
+
+    const requestId = this.needsRequestId ? randomUUID() : '';
+    let decision: Decision;
+    try {
+      decision = decodeDecision(await this.runCheck(subject, cost, requestId, true), this.policies);
+    } catch (error) {
+      return this.onRedisFailure(subject, cost, started, requestId, error);
+    }
+    if (!decision.allowed) this.deniedCache?.remember(subject, cost, started, retryAfter(decision));
+    if (decision.blockedForMs > 0 && decision.policies.some((policy) => policy.limit > 0)) {
+      this.events.emit('blocked', { subject, blockMs: decision.blockedForMs });
+    }
+    const lease =
+      decision.allowed && this.leaseParts.length > 0 ? this.redisLease(subject, requestId, cost) : undefined;
+    return this.finish(subject, cost, started, 'redis', decision, lease);
+  }
+
+  /** Like {@link limit}, but throws {@link RateLimitedError} when the request is denied. */
+  async enforce(subject: string, options?: LimitCallOptions): Promise<LimitResult> {
+    const result = await this.limit(subject, options);
+    if (!result.allowed) throw new RateLimitedError(subject, result);
+    return result;
+  }
+
+  /** Reports whether a request of `cost` would be admitted now, consuming nothing. */
+  async peek(subject: string, options?: LimitCallOptions): Promise<LimitResult> {
+    const cost = this.validate(subject, options);
+    const reply = await this.runCheck(subject, cost, '', false);
+    return this.result(decodeDecision(reply, this.policies), 'redis');
+  }
+
+  /**
+   * Gives `cost` units back to every policy (e.g. the request failed in a way
+   * that should not count). Concurrency slots are given back by releasing
+   * the lease instead.
+   */
+  async refund(subject: string, options?: LimitCallOptions): Promise<void> {
+    const cost = this.validate(subject, options);
+    this.deniedCache?.forget(subject);
+    if (this.refundParts.length === 0) return;
+    const keys = this.refundParts.map((part) => this.keyspace.key(subject, part));
+    await this.driver.script(refundLimits, keys, [cost, ...this.refundArgs], { timeoutMs: this.options.timeout });
+  }
+
+  /** Forgets everything about the subject: counts, leases, blocks and penalties. */
+  async reset(subject: string): Promise<void> {
+    this.validate(subject, undefined);
+    this.deniedCache?.forget(subject);
+    this.fallback?.reset(subject);
+    await this.driver.command('UNLINK', this.allKeys(subject), { timeoutMs: this.options.timeout });
+  }
+
+  /** Denies every request of the subject for `duration`, whatever the policies say. */
+  async block(subject: string, duration: Duration): Promise<void> {
+    this.validate(subject, undefined);
+    const parsed = blockDuration.safeParse(duration);
+    if (!parsed.success) throw InvalidOptionsError.fromZod(parsed.error, 'block()');
+    const ms = parsed.data;
+    await this.driver.command('SET', [this.keyspace.key(subject, 'block'), 1, 'PX', ms], {
+      timeoutMs: this.options.timeout,
+    });
+    this.fallback?.block(subject, ms);
+    this.deniedCache?.remember(subject, 1, performance.now(), ms);
+  }
+
+  private allKeys(subject: string): string[] {
+    return [
+      this.keyspace.key(subject, 'block'),
+      this.keyspace.key(subject, 'penalty'),
+      ...this.policyParts.map((part) => this.keyspace.key(subject, part)),
+    ];
+  }
+
+  private runCheck(subject: string, cost: number, requestId: string, consume: boolean): Promise<number[]> {
+    return this.driver.script(
+      checkLimits,
+      this.allKeys(subject),
+      [consume ? 1 : 0, cost, this.options.consumeOnDeny ? 1 : 0, requestId, ...this.staticArgs],
+      { timeoutMs: this.options.timeout },
+    );
+  }
+
+  /** Validates the call before anything is sent; returns the cost. */
+  private validate(subject: string, options: LimitCallOptions | undefined): number {
+    if (typeof subject !== 'string' || subject.length === 0 || subject.length > 512) {
+      parseOptions(subjectSchema, subject, 'subject');
+    }
+    const cost = options === undefined ? 1 : parseOptions(limitCallSchema, options, 'limit()').cost;
+    if (cost > this.maxCost) {
+      const policy = this.policies.find((candidate) => policyCapacity(candidate) === this.maxCost) as Policy;
+      throw new InvalidOptionsError(
+        [{ path: 'cost', message: `must not exceed ${this.maxCost}, the capacity of policy "${policy.name}"` }],
+        { context: 'limit()' },
+      );
+    }
+    return cost;
+  }
+
+  private onRedisFailure(
+    subject: string,
+    cost: number,
+    started: number,
+    requestId: string,
+    error: unknown,
+  ): LimitResult {
+    // Misconfiguration (NOPERM, a script error) must be loud, not a silent fail-open.
+    if (!(error instanceof RedisUnavailableError)) throw error;
+    const reason = error.timedOut ? 'timeout' : 'unavailable';
+    const { mode } = this.options.failure;
+    let decidedBy: DecidedBy;
+    let decision: Decision;
+    let lease: Lease | undefined;
+    if (mode === 'fallback' && this.fallback) {
+      decidedBy = 'fallback';
+      const id = requestId || randomUUID();
+      decision = this.fallback.check(subject, cost, { consume: true, consumeOnDeny: this.options.consumeOnDeny, id });
+      if (decision.allowed && this.leaseParts.length > 0) lease = this.memoryLease(subject, id, cost);
+    } else {
+      decidedBy = mode === 'open' ? 'fail-open' : 'fail-closed';
+      const allowed = mode === 'open';
+      decision = {
+        allowed,
+        blockedForMs: 0,
+        policies: this.policies.map((policy) =>
+          allowed ? unknownState(policy) : exhausted(policy, failClosedRetryMs),
+        ),
+      };
+    }
+    this.events.emit('redis-failure', { subject, reason, decidedBy, error: error.message });
+    return this.finish(subject, cost, started, decidedBy, decision, lease, reason);
+  }
+
+  private finish(
+    subject: string,
+    cost: number,
+    started: number,
+    decidedBy: DecidedBy,
+    decision: Decision,
+    lease?: Lease,
+    redisFailure?: 'timeout' | 'unavailable',
+  ): LimitResult {
+    const result = this.result(decision, decidedBy, lease, redisFailure);
+    if (decision.allowed) {
+      if (this.events.listens('allowed')) {
+        this.events.emit('allowed', { subject, cost, decidedBy, durationMs: performance.now() - started });
+      }
+    } else if (this.events.listens('denied')) {
+      this.events.emit('denied', {
+        subject,
+        cost,
+        decidedBy,
+        policies: decision.policies
+          .filter((policy) => !policy.allowed && policy.limit > 0)
+          .map((policy) => policy.name)
+          .join(','),
+        retryAfterMs: result.retryAfterMs,
+        dryRun: this.options.dryRun,
+        durationMs: performance.now() - started,
+      });
+    }
+    return result;
+  }
+
+  private result(
+    decision: Decision,
+    decidedBy: DecidedBy,
+    lease?: Lease,
+    redisFailure?: 'timeout' | 'unavailable',
+  ): LimitResult {
+    const policies = decision.policies;
+    const retryAfterMs = decision.allowed ? 0 : retryAfter(decision);
+    const binding = bindingPolicy(policies, decision.allowed);
+    const now = Date.now();
+    return {
+      allowed: decision.allowed || this.options.dryRun,
+      wouldAllow: decision.allowed,
+      limit: binding?.limit ?? 0,
+      remaining: binding?.remaining ?? 0,
+      resetAt: now + Math.max(binding?.resetAfterMs ?? 0, decision.blockedForMs),
+      retryAfterMs,
+      blockedForMs: decision.blockedForMs,
+      policies,
+      decidedBy,
+      ...(redisFailure ? { redisFailure } : {}),
+      ...(lease ? { lease } : {}),
+    };
+  }
+
+  private redisLease(subject: string, id: string, cost: number): Lease {
+    const keys = this.leaseParts.map((part) => this.keyspace.key(subject, part));
+    let released: Promise<void> | undefined;
+    return {
+      id,
+      release: () => {
+        released ??= this.driver
+          .script(releaseLeases, keys, [id, cost], { timeoutMs: this.options.timeout })
+          .then(() => undefined);
+        return released;
+      },
+    };
+  }
+
+  private memoryLease(subject: string, id: string, cost: number): Lease {
+    return {
+      id,
+      release: async () => {
+        this.fallback?.release(subject, id, cost);
+      },
+    };
+  }
+}
+
+/** The policy whose numbers the headers should show. */
+function bindingPolicy(policies: readonly PolicyResult[], allowed: boolean): PolicyResult | undefined {
+  let binding: PolicyResult | undefined;
+  for (const policy of policies) {
+    if (!binding) {
+      binding = policy;
+    } else if (!allowed) {
+      // Denied: the policy that makes the client wait longest.
+      if (!policy.allowed && (binding.allowed || policy.retryAfterMs > binding.retryAfterMs)) binding = policy;
+    } else if (policy.remaining < binding.remaining) {
+      // Admitted: the policy closest to its limit.
+      binding = policy;
+    }
+  }
+  return binding;
+}
+
+function retryAfter(decision: Decision): number {
+  let retry = decision.blockedForMs;
+  for (const policy of decision.policies)
+    if (!policy.allowed && policy.retryAfterMs > retry) retry = policy.retryAfterMs;
+  return retry;
+}
+
+function exhausted(policy: Policy, retryAfterMs: number): PolicyResult {
+  return {
+    name: policy.name,
+    algorithm: policy.algorithm,
+    allowed: false,
+    limit: policyCapacity(policy),
+    remaining: 0,
+    resetAfterMs: retryAfterMs,
+    retryAfterMs,
+  };
+}
+
+/** Fail-open admits without knowing the state: report the nominal limit and nothing more. */
+function unknownState(policy: Policy): PolicyResult {
+  const limit = policyCapacity(policy);
+  return {
+    name: policy.name,
+    algorithm: policy.algorithm,
+    allowed: true,
+    limit,
+    remaining: limit,
+    resetAfterMs: 0,
+    retryAfterMs: 0,
+  };
+}
