@@ -1,7 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Decision } from './decision.js';
 import type { Policy } from './options.js';
-import type { PolicyResult } from './result.js';
 
 /**
  * The in-process limiter used when Redis fails (failure mode `fallback`). It
@@ -22,32 +21,40 @@ type State = {
   leases?: Map<string, number>;
 };
 
-type Evaluation = { result: Omit<PolicyResult, 'name' | 'algorithm'>; write: () => void; lease?: boolean };
+/** Mirrors an evaluator of check-limits.lua: the state now, and after consuming this request. */
+type Evaluation = {
+  allowed: boolean;
+  limit: number;
+  retry: number;
+  remaining: number;
+  reset: number;
+  remainingAfter: number;
+  resetAfter: number;
+  write: () => void;
+  lease?: boolean;
+};
 
 const ceil = (x: number) => Math.ceil(x - 1e-9);
 const clamp0 = (x: number) => (x < 0 ? 0 : x);
 
-function evaluate(policy: Policy, state: State, now: number, cost: number, consume: boolean, id: string): Evaluation {
+function evaluate(policy: Policy, state: State, now: number, cost: number, id: string): Evaluation {
   switch (policy.algorithm) {
     case 'fixed-window': {
       const { limit, window } = policy;
       const live = state.expiresAt !== undefined && now < state.expiresAt;
       const count = live ? (state.count ?? 0) : 0;
-      const reset =
-        policy.align === 'clock'
-          ? (Math.floor(now / window) + 1) * window - now
-          : live
-            ? (state.expiresAt as number) - now
-            : window;
+      let reset: number;
+      if (policy.align === 'clock') reset = (Math.floor(now / window) + 1) * window - now;
+      else reset = live ? (state.expiresAt as number) - now : window;
       const allowed = count + cost <= limit;
       return {
-        result: {
-          allowed,
-          limit,
-          remaining: clamp0(limit - count - (allowed ? cost : 0)),
-          resetAfterMs: reset,
-          retryAfterMs: allowed ? 0 : reset,
-        },
+        allowed,
+        limit,
+        retry: allowed ? 0 : reset,
+        remaining: clamp0(limit - count),
+        reset: count > 0 ? reset : 0,
+        remainingAfter: clamp0(limit - count - cost),
+        resetAfter: reset,
         write: () => {
           state.count = count + cost;
           if (count === 0) state.expiresAt = now + reset;
@@ -74,16 +81,17 @@ function evaluate(policy: Policy, state: State, now: number, cost: number, consu
         if (retry < 1) retry = 1;
       }
       let reset = 0;
-      if (current > 0 || (allowed && consume)) reset = window - elapsed + window;
+      if (current > 0) reset = window - elapsed + window;
       else if (previous > 0) reset = window - elapsed;
+      const remaining = clamp0(Math.floor(limit - used + 1e-9));
       return {
-        result: {
-          allowed,
-          limit,
-          remaining: clamp0(Math.floor(limit - used - (allowed ? cost : 0) + 1e-9)),
-          resetAfterMs: reset,
-          retryAfterMs: retry,
-        },
+        allowed,
+        limit,
+        retry,
+        remaining,
+        reset,
+        remainingAfter: clamp0(remaining - cost),
+        resetAfter: window - elapsed + window,
         write: () => {
           Object.assign(state, {
             window: index,
@@ -100,17 +108,14 @@ function evaluate(policy: Policy, state: State, now: number, cost: number, consu
       state.entries = entries;
       const count = entries.length;
       const allowed = count + cost <= limit;
-      const retry = allowed ? 0 : (entries[count + cost - limit - 1] as number) + window - now;
-      let reset = count > 0 ? (entries[count - 1] as number) + window - now : 0;
-      if (allowed && consume) reset = window;
       return {
-        result: {
-          allowed,
-          limit,
-          remaining: clamp0(limit - count - (allowed ? cost : 0)),
-          resetAfterMs: reset,
-          retryAfterMs: retry,
-        },
+        allowed,
+        limit,
+        retry: allowed ? 0 : (entries[count + cost - limit - 1] as number) + window - now,
+        remaining: clamp0(limit - count),
+        reset: count > 0 ? (entries[count - 1] as number) + window - now : 0,
+        remainingAfter: clamp0(limit - count - cost),
+        resetAfter: window,
         write: () => {
           for (let unit = 0; unit < cost; unit++) entries.push(now);
         },
@@ -125,15 +130,14 @@ function evaluate(policy: Policy, state: State, now: number, cost: number, consu
           : Math.min(capacity, state.tokens + Math.max(0, now - state.stamp) * rate);
       const allowed = tokens >= cost;
       const after = tokens - cost;
-      const shown = allowed ? after : tokens;
       return {
-        result: {
-          allowed,
-          limit: capacity,
-          remaining: clamp0(Math.floor(shown + 1e-9)),
-          resetAfterMs: clamp0(ceil((capacity - shown) / rate)),
-          retryAfterMs: allowed ? 0 : ceil((cost - tokens) / rate),
-        },
+        allowed,
+        limit: capacity,
+        retry: allowed ? 0 : ceil((cost - tokens) / rate),
+        remaining: clamp0(Math.floor(tokens + 1e-9)),
+        reset: clamp0(ceil((capacity - tokens) / rate)),
+        remainingAfter: clamp0(Math.floor(after + 1e-9)),
+        resetAfter: clamp0(ceil((capacity - after) / rate)),
         write: () => {
           state.tokens = after;
           state.stamp = now;
@@ -147,15 +151,15 @@ function evaluate(policy: Policy, state: State, now: number, cost: number, consu
       const newTat = tat + interval * cost;
       const allowAt = newTat - burst * interval;
       const allowed = allowAt <= now;
-      const shownTat = allowed ? newTat : tat;
+      const remainingAt = (at: number) => clamp0(Math.floor((now - (at - burst * interval)) / interval + 1e-9));
       return {
-        result: {
-          allowed,
-          limit: burst,
-          remaining: clamp0(Math.floor((now - (shownTat - burst * interval)) / interval + 1e-9)),
-          resetAfterMs: clamp0(ceil(shownTat - now)),
-          retryAfterMs: allowed ? 0 : ceil(allowAt - now),
-        },
+        allowed,
+        limit: burst,
+        retry: allowed ? 0 : ceil(allowAt - now),
+        remaining: remainingAt(tat),
+        reset: clamp0(ceil(tat - now)),
+        remainingAfter: remainingAt(newTat),
+        resetAfter: clamp0(ceil(newTat - now)),
         write: () => {
           state.tat = newTat;
         },
@@ -168,16 +172,18 @@ function evaluate(policy: Policy, state: State, now: number, cost: number, consu
       for (const [lease, expiry] of leases) if (expiry <= now) leases.delete(lease);
       const count = leases.size;
       const allowed = count + cost <= limit;
-      const first = Math.min(...leases.values());
-      const retry = allowed ? 0 : Number.isFinite(first) ? clamp0(first - now) : 1;
+      const expiries = [...leases.values()];
+      const first = expiries.length > 0 ? Math.min(...expiries) : undefined;
+      const last = expiries.length > 0 ? Math.max(...expiries) : undefined;
+      const reset = last === undefined ? 0 : clamp0(last - now);
       return {
-        result: {
-          allowed,
-          limit,
-          remaining: clamp0(limit - count - (allowed ? cost : 0)),
-          resetAfterMs: allowed ? leaseTtl : retry,
-          retryAfterMs: retry,
-        },
+        allowed,
+        limit,
+        retry: allowed ? 0 : first === undefined ? 1 : clamp0(first - now),
+        remaining: clamp0(limit - count),
+        reset,
+        remainingAfter: clamp0(limit - count - cost),
+        resetAfter: Math.max(reset, leaseTtl),
         write: () => {
           for (let unit = 1; unit <= cost; unit++) leases.set(`${id}:${unit}`, now + leaseTtl);
         },
@@ -218,21 +224,25 @@ export class MemoryLimiter {
     }
     const evaluations = this.policies.map((policy) => ({
       policy,
-      evaluation: evaluate(policy, this.state(subject, policy), now, cost, options.consume, options.id),
+      evaluation: evaluate(policy, this.state(subject, policy), now, cost, options.id),
     }));
-    const allowed = evaluations.every(({ evaluation }) => evaluation.result.allowed);
-    if (options.consume && (allowed || options.consumeOnDeny)) {
-      for (const { evaluation } of evaluations) if (allowed || !evaluation.lease) evaluation.write();
-    }
-    return {
-      allowed,
-      blockedForMs: 0,
-      policies: evaluations.map(({ policy, evaluation }) => ({
+    const allowed = evaluations.every(({ evaluation }) => evaluation.allowed);
+    // As in check-limits.lua: consume from every policy or none; denied
+    // requests count only with consumeOnDeny and never take leases.
+    const policies = evaluations.map(({ policy, evaluation }) => {
+      const written = options.consume && (allowed || (options.consumeOnDeny && !evaluation.lease));
+      if (written) evaluation.write();
+      return {
         name: policy.name,
         algorithm: policy.algorithm,
-        ...evaluation.result,
-      })),
-    };
+        allowed: evaluation.allowed,
+        limit: evaluation.limit,
+        remaining: written ? evaluation.remainingAfter : evaluation.remaining,
+        resetAfterMs: written ? evaluation.resetAfter : evaluation.reset,
+        retryAfterMs: evaluation.retry,
+      };
+    });
+    return { allowed, blockedForMs: 0, policies };
   }
 
   release(subject: string, id: string, cost: number): void {

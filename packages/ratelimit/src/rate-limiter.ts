@@ -70,12 +70,12 @@ export class RateLimiter {
   private readonly options: ResolvedRateLimiterOptions;
   private readonly driver: RedisDriver;
   private readonly keyspace: Keyspace;
-  private readonly policyParts: readonly string[];
+  private readonly policyParts: readonly (readonly string[])[];
   /** ARGV after the per-call values: penalty settings, then each policy's encoding. */
   private readonly staticArgs: readonly number[];
   private readonly refundArgs: readonly number[];
-  private readonly refundParts: readonly string[];
-  private readonly leaseParts: readonly string[];
+  private readonly refundParts: readonly (readonly string[])[];
+  private readonly leaseParts: readonly (readonly string[])[];
   private readonly needsRequestId: boolean;
   private readonly maxCost: number;
   private readonly fallback: MemoryLimiter | undefined;
@@ -90,7 +90,7 @@ export class RateLimiter {
 
     // The algorithm is part of the key, so changing a policy's algorithm never
     // reads state written in another layout.
-    this.policyParts = this.policies.map((policy) => `p:${policy.name}:${policy.algorithm}`);
+    this.policyParts = this.policies.map((policy) => ['p', policy.name, policy.algorithm]);
     const penalty = this.options.penalty;
     this.staticArgs = [
       penalty?.threshold ?? 0,
@@ -104,7 +104,7 @@ export class RateLimiter {
     const refundable = this.policies
       .map((policy, index) => ({ policy, index }))
       .filter(({ policy }) => policy.algorithm !== 'concurrency');
-    this.refundParts = refundable.map(({ index }) => this.policyParts[index] as string);
+    this.refundParts = refundable.map(({ index }) => this.policyParts[index] as readonly string[]);
     this.refundArgs = refundable.flatMap(({ policy }) => encodePolicy(policy));
     this.leaseParts = this.policies
       .map((policy, index) => (policy.algorithm === 'concurrency' ? this.policyParts[index] : undefined))
@@ -182,7 +182,7 @@ export class RateLimiter {
     const cost = this.validate(subject, options);
     this.deniedCache?.forget(subject);
     if (this.refundParts.length === 0) return;
-    const keys = this.refundParts.map((part) => this.keyspace.key(subject, part));
+    const keys = this.refundParts.map((parts) => this.keyspace.key(subject, ...parts));
     await this.driver.script(refundLimits, keys, [cost, ...this.refundArgs], { timeoutMs: this.options.timeout });
   }
 
@@ -211,7 +211,7 @@ export class RateLimiter {
     return [
       this.keyspace.key(subject, 'block'),
       this.keyspace.key(subject, 'penalty'),
-      ...this.policyParts.map((part) => this.keyspace.key(subject, part)),
+      ...this.policyParts.map((parts) => this.keyspace.key(subject, ...parts)),
     ];
   }
 
@@ -331,7 +331,7 @@ export class RateLimiter {
   }
 
   private redisLease(subject: string, id: string, cost: number): Lease {
-    const keys = this.leaseParts.map((part) => this.keyspace.key(subject, part));
+    const keys = this.leaseParts.map((parts) => this.keyspace.key(subject, ...parts));
     let released: Promise<void> | undefined;
     return {
       id,

@@ -42,8 +42,11 @@ end
 local function ceil(x) return math.ceil(x - 1e-9) end
 local function clamp0(x) if x < 0 then return 0 end return x end
 
--- Each evaluator returns allowed, limit, remaining, reset ms, retry ms and a
--- function that writes the consumption (nil when there is nothing to write).
+-- Each evaluator returns a table: allowed, limit, retry ms, the remaining units
+-- and ms to full reset both as they are now (`remaining`, `reset`) and as they
+-- would be after consuming this request (`remaining_after`, `reset_after`),
+-- and `write`, which consumes. Which pair is reported depends on whether the
+-- request is consumed, known only once every policy has been evaluated.
 local evaluators = {}
 
 local function fixed_window(key, limit, window, aligned)
@@ -56,15 +59,18 @@ local function fixed_window(key, limit, window, aligned)
     if reset <= 0 then count = 0; reset = window end
   end
   local allowed = count + cost <= limit
-  local write = function()
-    if count == 0 then
-      redis.call('SET', key, cost, 'PX', reset)
-    else
-      redis.call('INCRBY', key, cost)
-    end
-  end
-  local used = count + (allowed and cost or 0)
-  return allowed, limit, clamp0(limit - used), reset, allowed and 0 or reset, write
+  return {
+    allowed = allowed, limit = limit, retry = allowed and 0 or reset,
+    remaining = clamp0(limit - count), reset = count > 0 and reset or 0,
+    remaining_after = clamp0(limit - count - cost), reset_after = reset,
+    write = function()
+      if count == 0 then
+        redis.call('SET', key, cost, 'PX', reset)
+      else
+        redis.call('INCRBY', key, cost)
+      end
+    end,
+  }
 end
 evaluators[1] = function(key, p1, p2) return fixed_window(key, p1, p2, true) end
 evaluators[2] = function(key, p1, p2) return fixed_window(key, p1, p2, false) end
@@ -92,19 +98,23 @@ evaluators[3] = function(key, limit, window)
       retry = ceil(window * (1 - (limit - current - cost) / previous)) - elapsed
     else
       -- Wait into the next window, where this window's count is the previous one.
-      retry = (window - elapsed) + ceil(window * (1 - (limit - cost) / (current)))
+      retry = (window - elapsed) + ceil(window * (1 - (limit - cost) / current))
     end
     if retry < 1 then retry = 1 end
   end
   local reset = 0
-  if current > 0 or (allowed and consume) then reset = (window - elapsed) + window
+  if current > 0 then reset = (window - elapsed) + window
   elseif previous > 0 then reset = window - elapsed end
-  local write = function()
-    redis.call('HSET', key, 'w', index, 'c', current + cost, 'p', previous)
-    redis.call('PEXPIRE', key, (window - elapsed) + window)
-  end
-  local remaining = clamp0(math.floor(limit - used - (allowed and cost or 0) + 1e-9))
-  return allowed, limit, remaining, reset, retry, write
+  local remaining = clamp0(math.floor(limit - used + 1e-9))
+  return {
+    allowed = allowed, limit = limit, retry = retry,
+    remaining = remaining, reset = reset,
+    remaining_after = clamp0(remaining - cost), reset_after = (window - elapsed) + window,
+    write = function()
+      redis.call('HSET', key, 'w', index, 'c', current + cost, 'p', previous)
+      redis.call('PEXPIRE', key, (window - elapsed) + window)
+    end,
+  }
 end
 
 -- Sliding log: one sorted-set entry per admitted unit, scored by time.
@@ -121,14 +131,17 @@ evaluators[4] = function(key, limit, window)
   local reset = 0
   local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   if newest[2] then reset = tonumber(newest[2]) + window - now end
-  local write = function()
-    for unit = 1, cost do
-      redis.call('ZADD', key, now, request_id .. ':' .. unit)
-    end
-    redis.call('PEXPIRE', key, window)
-  end
-  if allowed and consume then reset = window end
-  return allowed, limit, clamp0(limit - count - (allowed and cost or 0)), reset, retry, write
+  return {
+    allowed = allowed, limit = limit, retry = retry,
+    remaining = clamp0(limit - count), reset = reset,
+    remaining_after = clamp0(limit - count - cost), reset_after = window,
+    write = function()
+      for unit = 1, cost do
+        redis.call('ZADD', key, now, request_id .. ':' .. unit)
+      end
+      redis.call('PEXPIRE', key, window)
+    end,
+  }
 end
 
 -- Token bucket: tokens refill continuously at tokens/interval; stored as a
@@ -144,15 +157,16 @@ evaluators[5] = function(key, capacity, per_interval, interval)
   end
   local allowed = tokens >= cost
   local after = tokens - cost
-  local retry = allowed and 0 or ceil((cost - tokens) / rate)
-  local shown = allowed and after or tokens
-  local write = function()
-    redis.call('HSET', key, 't', after, 'ts', now)
-    -- Once full again the state equals a missing key, so let it expire then.
-    redis.call('PEXPIRE', key, math.max(1, ceil((capacity - after) / rate)))
-  end
-  local reset = ceil((capacity - shown) / rate)
-  return allowed, capacity, clamp0(math.floor(shown + 1e-9)), clamp0(reset), retry, write
+  return {
+    allowed = allowed, limit = capacity, retry = allowed and 0 or ceil((cost - tokens) / rate),
+    remaining = clamp0(math.floor(tokens + 1e-9)), reset = clamp0(ceil((capacity - tokens) / rate)),
+    remaining_after = clamp0(math.floor(after + 1e-9)), reset_after = clamp0(ceil((capacity - after) / rate)),
+    write = function()
+      redis.call('HSET', key, 't', after, 'ts', now)
+      -- Once full again the state equals a missing key, so let it expire then.
+      redis.call('PEXPIRE', key, math.max(1, ceil((capacity - after) / rate)))
+    end,
+  }
 end
 
 -- GCRA: the theoretical arrival time (TAT) moves one emission interval per
@@ -164,13 +178,15 @@ evaluators[6] = function(key, limit, period, burst)
   local new_tat = tat + interval * cost
   local allow_at = new_tat - burst * interval
   local allowed = allow_at <= now
-  local retry = allowed and 0 or ceil(allow_at - now)
-  local shown_tat = allowed and new_tat or tat
-  local remaining = clamp0(math.floor((now - (shown_tat - burst * interval)) / interval + 1e-9))
-  local write = function()
-    redis.call('SET', key, string.format('%.3f', new_tat), 'PX', math.max(1, ceil(new_tat - now)))
-  end
-  return allowed, burst, remaining, clamp0(ceil(shown_tat - now)), retry, write
+  local function remaining_at(t) return clamp0(math.floor((now - (t - burst * interval)) / interval + 1e-9)) end
+  return {
+    allowed = allowed, limit = burst, retry = allowed and 0 or ceil(allow_at - now),
+    remaining = remaining_at(tat), reset = clamp0(ceil(tat - now)),
+    remaining_after = remaining_at(new_tat), reset_after = clamp0(ceil(new_tat - now)),
+    write = function()
+      redis.call('SET', key, string.format('%.3f', new_tat), 'PX', math.max(1, ceil(new_tat - now)))
+    end,
+  }
 end
 
 -- Concurrency: leases scored by their expiry, so a crashed holder's lease
@@ -179,52 +195,50 @@ evaluators[7] = function(key, limit, ttl)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
   local count = redis.call('ZCARD', key)
   local allowed = count + cost <= limit
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   local retry = 0
-  if not allowed then
-    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    retry = first[2] and clamp0(tonumber(first[2]) - now) or 1
-  end
-  local write = function()
-    for unit = 1, cost do
-      redis.call('ZADD', key, now + ttl, request_id .. ':' .. unit)
-    end
-    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
-  end
-  return allowed, limit, clamp0(limit - count - (allowed and cost or 0)), allowed and ttl or retry, retry, write, true
+  if not allowed then retry = first[2] and clamp0(tonumber(first[2]) - now) or 1 end
+  local reset = last[2] and clamp0(tonumber(last[2]) - now) or 0
+  return {
+    allowed = allowed, limit = limit, retry = retry, lease = true,
+    remaining = clamp0(limit - count), reset = reset,
+    remaining_after = clamp0(limit - count - cost), reset_after = math.max(reset, ttl),
+    write = function()
+      for unit = 1, cost do
+        redis.call('ZADD', key, now + ttl, request_id .. ':' .. unit)
+      end
+      if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+    end,
+  }
 end
 
 local all_allowed = true
-local writes = {}
-local lease_writes = {}
+local evaluated = {}
 for index = 3, #KEYS do
   local base = 11 + (index - 3) * 5
   local code = tonumber(ARGV[base])
   local p1, p2, p3 = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
-  local allowed, limit, remaining, reset, retry, write, is_lease = evaluators[code](KEYS[index], p1, p2, p3)
-  if not allowed then all_allowed = false end
-  if is_lease then lease_writes[#lease_writes + 1] = write else writes[#writes + 1] = write end
+  local policy = evaluators[code](KEYS[index], p1, p2, p3)
+  if not policy.allowed then all_allowed = false end
+  evaluated[#evaluated + 1] = policy
+end
+
+-- Consume from every policy or from none. Denied requests are counted only
+-- with consume_on_deny, and never take concurrency leases.
+for _, policy in ipairs(evaluated) do
+  local written = consume and (all_allowed or (consume_on_deny and not policy.lease))
+  if written then policy.write() end
   local offset = #reply
-  reply[offset + 1] = allowed and 1 or 0
-  reply[offset + 2] = limit
-  reply[offset + 3] = remaining
-  reply[offset + 4] = reset
-  reply[offset + 5] = retry
+  reply[offset + 1] = policy.allowed and 1 or 0
+  reply[offset + 2] = policy.limit
+  reply[offset + 3] = written and policy.remaining_after or policy.remaining
+  reply[offset + 4] = written and policy.reset_after or policy.reset
+  reply[offset + 5] = policy.retry
 end
+reply[1] = all_allowed and 1 or 0
 
-if not consume then
-  reply[1] = all_allowed and 1 or 0
-  return reply
-end
-
-if all_allowed then
-  for _, write in ipairs(writes) do write() end
-  for _, write in ipairs(lease_writes) do write() end
-else
-  reply[1] = 0
-  -- Leases are never taken by a denied request, even when denials are counted.
-  if consume_on_deny then
-    for _, write in ipairs(writes) do write() end
-  end
+if consume and not all_allowed then
   local threshold = tonumber(ARGV[5])
   if threshold > 0 then
     local state = redis.call('HMGET', KEYS[2], 's', 'se', 'l', 'le')
