@@ -172,7 +172,9 @@ export type RateLimiterOptions = z.input<typeof rateLimiterOptionsSchema>;
 export type ResolvedRateLimiterOptions = z.output<typeof rateLimiterOptionsSchema>;
 
 /** Subjects are user ids, IPs, API keys …: any non-empty string up to 512 characters. */
-export const subjectSchema = z.string().min(1, 'must not be empty').max(512);
+export const subjectSchema = z.object({ subject: z.string().min(1, 'must not be empty').max(512) });
+
+export const blockCallSchema = z.object({ duration: durationSchema({ min: 1 }) });
 
 export const limitCallSchema = z
   .object({

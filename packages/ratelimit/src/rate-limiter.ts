@@ -3,7 +3,6 @@ import {
   type Duration,
   defineScript,
   driverFor,
-  durationSchema,
   type EventHooks,
   InvalidOptionsError,
   Keyspace,
@@ -19,6 +18,7 @@ import { RateLimitedError } from './errors.js';
 import type { RateLimitEvents } from './events.js';
 import { MemoryLimiter } from './memory-limiter.js';
 import {
+  blockCallSchema,
   type LimitCallOptions,
   limitCallSchema,
   type Policy,
@@ -40,8 +40,6 @@ const releaseLeases = defineScript<number>('release-leases', releaseLeasesSource
 
 /** How long a fail-closed denial asks the client to wait. */
 const failClosedRetryMs = 1_000;
-
-const blockDuration = durationSchema({ min: 1 });
 
 /**
  * Rate limits subjects (users, IPs, API keys) with one or more policies,
@@ -197,9 +195,7 @@ export class RateLimiter {
   /** Denies every request of the subject for `duration`, whatever the policies say. */
   async block(subject: string, duration: Duration): Promise<void> {
     this.validate(subject, undefined);
-    const parsed = blockDuration.safeParse(duration);
-    if (!parsed.success) throw InvalidOptionsError.fromZod(parsed.error, 'block()');
-    const ms = parsed.data;
+    const ms = parseOptions(blockCallSchema, { duration }, 'block()').duration;
     await this.driver.command('SET', [this.keyspace.key(subject, 'block'), 1, 'PX', ms], {
       timeoutMs: this.options.timeout,
     });
@@ -227,7 +223,7 @@ export class RateLimiter {
   /** Validates the call before anything is sent; returns the cost. */
   private validate(subject: string, options: LimitCallOptions | undefined): number {
     if (typeof subject !== 'string' || subject.length === 0 || subject.length > 512) {
-      parseOptions(subjectSchema, subject, 'subject');
+      parseOptions(subjectSchema, { subject }, 'limit()');
     }
     const cost = options === undefined ? 1 : parseOptions(limitCallSchema, options, 'limit()').cost;
     if (cost > this.maxCost) {
@@ -318,6 +314,7 @@ export class RateLimiter {
     return {
       allowed: decision.allowed || this.options.dryRun,
       wouldAllow: decision.allowed,
+      policy: binding?.name ?? '',
       limit: binding?.limit ?? 0,
       remaining: binding?.remaining ?? 0,
       resetAt: now + Math.max(binding?.resetAfterMs ?? 0, decision.blockedForMs),

@@ -1,0 +1,103 @@
+import { type PolicyInput, RateLimiter } from '@redkit/ratelimit';
+import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from './helpers.js';
+
+const policies: PolicyInput[] = [{ algorithm: 'fixed-window', limit: 3, window: '1h', align: 'first-hit' }];
+
+describe('Redis down', () => {
+  let server: StandaloneRedis;
+  beforeAll(async () => {
+    server = await startStandalone();
+  });
+  afterAll(() => server?.stop());
+
+  const limiterWith = (mode: 'open' | 'closed' | 'fallback') =>
+    new RateLimiter({ redis: server.client(), namespace: `down-${mode}`, policies, timeout: 200, failure: { mode } });
+
+  it('killed: fail-open admits, fail-closed denies, fallback limits locally, each within the timeout', async () => {
+    const open = limiterWith('open');
+    const closed = limiterWith('closed');
+    const fallback = limiterWith('fallback');
+    await Promise.all([open.limit('warm'), closed.limit('warm'), fallback.limit('warm')]);
+    await server.node.kill();
+    try {
+      const timed = async (limiter: RateLimiter) => {
+        const started = Date.now();
+        const result = await limiter.limit('user');
+        return { result, ms: Date.now() - started };
+      };
+      const [o, c] = await Promise.all([timed(open), timed(closed)]);
+      expect(o.result).toMatchObject({ allowed: true, decidedBy: 'fail-open', redisFailure: 'unavailable' });
+      expect(c.result).toMatchObject({ allowed: false, decidedBy: 'fail-closed' });
+      expect(c.result.retryAfterMs).toBeGreaterThan(0);
+      for (const { ms } of [o, c]) expect(ms).toBeLessThan(1_000);
+
+      const local = [];
+      for (let i = 0; i < 5; i++) local.push(await fallback.limit('user'));
+      expect(local.map((result) => result.decidedBy)).toEqual(Array(5).fill('fallback'));
+      expect(local.map((result) => result.allowed)).toEqual([true, true, true, false, false]);
+    } finally {
+      await server.node.restart();
+    }
+    // Back on Redis once it returns (the restarted server has no state).
+    let result = await fallback.limit('user');
+    for (let i = 0; i < 20 && result.decidedBy !== 'redis'; i++) {
+      await sleep(100);
+      result = await fallback.limit('user');
+    }
+    expect(result.decidedBy).toBe('redis');
+  });
+
+  it('frozen: decisions arrive within the timeout and say it timed out', async () => {
+    const open = limiterWith('open');
+    await open.limit('warm');
+    await server.node.pause();
+    try {
+      const started = Date.now();
+      const result = await open.limit('user');
+      expect(Date.now() - started).toBeLessThan(700);
+      expect(result).toMatchObject({ allowed: true, decidedBy: 'fail-open', redisFailure: 'timeout' });
+    } finally {
+      await server.node.resume();
+    }
+  });
+});
+
+describe('a master failover in the middle of load', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(() => cluster?.stop());
+
+  it('keeps deciding, never throws, and returns to Redis after the promotion', async () => {
+    const failures: string[] = [];
+    const limiter = new RateLimiter({
+      redis: cluster.client(),
+      namespace: 'failover',
+      policies: [{ algorithm: 'token-bucket', capacity: 1_000_000, refillRate: 1, interval: '1h' }],
+      timeout: 300,
+      failure: { mode: 'fallback' },
+    });
+    limiter.events.on('redis-failure', ({ reason }) => failures.push(reason));
+    const subject = 'hot-user';
+    const decided: string[] = [];
+    let running = true;
+    const workers = Array.from({ length: 8 }, async () => {
+      while (running) decided.push((await limiter.limit(subject)).decidedBy);
+    });
+    await sleep(200);
+    const master = await cluster.masterOf(`failover:{${subject}}`);
+    await cluster.failover(master);
+    await sleep(500);
+    running = false;
+    await Promise.all(workers);
+
+    expect(decided.length).toBeGreaterThan(100);
+    expect(decided.every((by) => by === 'redis' || by === 'fallback')).toBe(true);
+    // The fault was seen, and the limiter came back to Redis afterwards.
+    expect(failures.length).toBeGreaterThan(0);
+    expect(decided.at(-1)).toBe('redis');
+  });
+});
