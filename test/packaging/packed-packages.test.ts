@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * `require`. Needs the packages built (`npm test` builds first).
  */
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const packages = ['@redkit/core', '@redkit/testing'];
+const packages = ['@redkit/core', '@redkit/testing', '@redkit/ratelimit'];
 const ioredisVersion = '6.0.0';
 
 let work: string;
@@ -28,10 +28,11 @@ beforeAll(() => {
   expect(tarballs).toHaveLength(packages.length);
   app = join(work, 'app');
   mkdirSync(app);
-  const dependencies: Record<string, string> = { ioredis: ioredisVersion };
+  const dependencies: Record<string, string> = { ioredis: ioredisVersion, '@opentelemetry/api': '1.10.0' };
   for (const tarball of tarballs) {
-    const name = tarball.startsWith('redkit-core-') ? '@redkit/core' : '@redkit/testing';
-    dependencies[name] = `file:../${tarball}`;
+    // npm names a tarball of @scope/name@1.2.3 "scope-name-1.2.3.tgz".
+    const name = packages.find((candidate) => tarball.startsWith(`${candidate.slice(1).replace('/', '-')}-`));
+    dependencies[name as string] = `file:../${tarball}`;
   }
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies }, null, 2));
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
@@ -53,7 +54,11 @@ try {
   const second = await core.driverFor(redis).script(script, [keys.key('s', 'n')], []);
   let invalid = '';
   try { core.connect({ url: server.url, commandTimeout: 'soon' }); } catch (error) { invalid = error.name; }
-  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s') }));
+  const limiter = new ratelimit.RateLimiter({ redis, namespace: 'packed', policies: [{ algorithm: 'fixed-window', limit: 1, window: '1m' }] });
+  const detach = otel.instrument(limiter.events, { tracer: true });
+  const limited = [(await limiter.limit('u')).allowed, (await limiter.limit('u')).allowed];
+  detach();
+  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited }));
   redis.disconnect();
 } finally {
   await server.stop();
@@ -61,18 +66,18 @@ try {
 `;
 
 describe('packed packages in a fresh project', () => {
-  const expected = { first: 1, second: 2, invalid: 'InvalidOptionsError', ms: 1500 };
+  const expected = { first: 1, second: 2, invalid: 'InvalidOptionsError', ms: 1500, limited: [true, false] };
 
   it('load with import (ESM)', () => {
     const source = program(
-      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); await import('@redkit/core/otel').catch(() => null);",
+      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const otel = await import('@redkit/core/otel');",
     );
     writeFileSync(join(app, 'esm.mjs'), source);
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], app))).toEqual(expected);
   });
 
   it('load with require (CommonJS)', () => {
-    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing');")}})().catch((error) => { console.error(error); process.exit(1); });`;
+    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
     writeFileSync(join(app, 'cjs.cjs'), source);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], app))).toEqual(expected);
   });

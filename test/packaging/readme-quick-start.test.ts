@@ -35,6 +35,8 @@ describe('README quick starts', () => {
     const code = quickStart(readFileSync(path, 'utf8'));
     expect(code, `${path} has a "## Quick start" section with a ts block`).toBeDefined();
     mkdirSync(scratch, { recursive: true });
+    // tsx would otherwise find the root tsconfig.json and its paths to the sources.
+    writeFileSync(join(scratch, 'tsconfig.json'), '{}\n');
     const file = join(scratch, `quick-start-${name}.mts`);
     writeFileSync(file, code as string);
     // Outside any tsconfig, so @redkit/* resolve to the built packages like an install would.
