@@ -3,7 +3,6 @@ import {
   type Duration,
   defineScript,
   driverFor,
-  type EventHooks,
   InvalidOptionsError,
   Keyspace,
   parseOptions,
@@ -79,12 +78,12 @@ export class RateLimiter {
   private readonly fallback: MemoryLimiter | undefined;
   private readonly deniedCache: DeniedCache | undefined;
 
-  constructor(options: RateLimiterOptions, hooks?: EventHooks<RateLimitEvents>) {
+  constructor(options: RateLimiterOptions) {
     this.options = parseOptions(rateLimiterOptionsSchema, options, 'RateLimiter');
     this.policies = this.options.policies;
     this.keyspace = new Keyspace(this.options.namespace);
     this.driver = driverFor(this.options.redis);
-    this.events = new TelemetryEmitter<RateLimitEvents>('ratelimit', hooks);
+    this.events = new TelemetryEmitter<RateLimitEvents>('ratelimit');
 
     // The algorithm is part of the key, so changing a policy's algorithm never
     // reads state written in another layout.
