@@ -35,6 +35,8 @@ export interface LimitResult {
   readonly allowed: boolean;
   /** What the limits decided, even in dry-run mode. */
   readonly wouldAllow: boolean;
+  /** Name of the most restrictive policy: the one `limit`, `remaining` and `resetAt` describe. */
+  readonly policy: string;
   /** Limit of the most restrictive policy. */
   readonly limit: number;
   /** Remaining units of the most restrictive policy. */

@@ -5,7 +5,7 @@ import { serverTime, sleep } from './helpers.js';
 
 describeTopologies('rate limiter behaviour', (t) => {
   const limiter = (policies: PolicyInput[], extra: Partial<ConstructorParameters<typeof RateLimiter>[0]> = {}) =>
-    new RateLimiter({ redis: t.redis, namespace: t.namespace, policies, ...extra });
+    new RateLimiter({ redis: t.redis, namespace: t.namespace, policies, timeout: '10s', ...extra });
   const subject = () => `s-${Math.random()}`;
 
   describe('multi-policy atomicity', () => {

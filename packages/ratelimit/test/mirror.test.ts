@@ -24,6 +24,7 @@ describeTopologies('Lua and fallback agree', (t) => {
     for (const consumeOnDeny of [false, true]) {
       const redisLimiter = new RateLimiter({
         redis: t.redis,
+        timeout: '10s',
         namespace: t.namespace,
         policies: [policy],
         consumeOnDeny,

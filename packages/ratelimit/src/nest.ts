@@ -1,0 +1,323 @@
+/**
+ * NestJS 11/12 integration: `@redkit/ratelimit/nest`, for both the Express
+ * and the Fastify platform.
+ *
+ * Every injected dependency names its token with `@Inject()`: esbuild (tsup,
+ * vitest) does not emit decorator type metadata, so Nest could not infer it.
+ *
+ * @module
+ */
+import {
+  type CanActivate,
+  type DynamicModule,
+  type ExecutionContext,
+  HttpException,
+  Inject,
+  Injectable,
+  type InjectionToken,
+  Module,
+  type ModuleMetadata,
+  type OptionalFactoryDependency,
+  type Provider,
+  SetMetadata,
+} from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import { parseOptions } from '@redkit/core';
+import type { LimitResult } from '@redkit/ratelimit';
+import { z } from 'zod';
+import {
+  httpOptionsShape,
+  parseHttpOptions,
+  parseRouteOptions,
+  type RateLimitHttpOptions,
+  type ResolvedHttpOptions,
+  type ResolvedRouteOptions,
+  type RouteRateLimitOptions,
+} from './http/http-options.js';
+import type { RequestWithAddress } from './http/key-generators.js';
+import { createRequestLimiter, type LimitedResponse, type RequestLimiter } from './http/limit-request.js';
+import { type EndingResponse, releaseWhenDone } from './http/release-lease.js';
+
+/**
+ * Injection token of the module's resolved options.
+ *
+ * @example
+ * ```ts
+ * constructor(@Inject(RATE_LIMIT_OPTIONS) options: { limiter: RateLimiter }) {}
+ * ```
+ */
+export const RATE_LIMIT_OPTIONS = Symbol.for('@redkit/ratelimit:nest-options');
+
+const routeMetadata = 'redkit:ratelimit:route';
+const skipMetadata = 'redkit:ratelimit:skip';
+/** Marks a request already checked, so a guard bound twice counts it once. */
+const checked = Symbol.for('@redkit/ratelimit:checked');
+
+/** Options of {@link RateLimitModule.forRoot}. `Req` is your platform's request type. */
+export interface RateLimitModuleOptions<Req = RequestWithAddress> extends RateLimitHttpOptions<Req> {
+  /**
+   * Register {@link RateLimitGuard} as a global guard (`APP_GUARD`). Turn off
+   * to bind it yourself with `@UseGuards(RateLimitGuard)`.
+   * @default true
+   */
+  readonly globalGuard?: boolean;
+}
+
+/** Options of {@link RateLimitModule.forRootAsync}. */
+export interface RateLimitModuleAsyncOptions<Req = RequestWithAddress> {
+  /** Modules exporting what `useFactory` injects. @default [] */
+  readonly imports?: ModuleMetadata['imports'];
+  /** Tokens passed to `useFactory`. @default [] */
+  readonly inject?: (InjectionToken | OptionalFactoryDependency)[];
+  /** Builds the options, e.g. from a Redis client provider. */
+  readonly useFactory: (...args: never[]) => RateLimitHttpOptions<Req> | Promise<RateLimitHttpOptions<Req>>;
+  /** See {@link RateLimitModuleOptions.globalGuard}. @default true */
+  readonly globalGuard?: boolean;
+}
+
+type NestOptions = ResolvedHttpOptions<unknown>;
+
+const moduleSchema = httpOptionsShape.extend({ globalGuard: z.boolean().default(true) }).strict();
+const factorySchema = httpOptionsShape.strict();
+const asyncSchema = z
+  .object({
+    imports: z.array(z.unknown()).optional(),
+    inject: z.array(z.unknown()).optional(),
+    useFactory: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+      message: 'must be a function returning the options',
+    }),
+    globalGuard: z.boolean().default(true),
+  })
+  .strict();
+
+/**
+ * Thrown by {@link RateLimitGuard} for a denied request. Nest's exception
+ * layer sends it: status `statusCode` (429) and the body of `onLimited` (RFC
+ * 9457 problem details by default), with the rate-limit headers and
+ * `Content-Type` already set on the response. Catch it in an exception
+ * filter to send something else.
+ *
+ * @example
+ * ```ts
+ * @Catch(RateLimitExceededException)
+ * class LimitedFilter implements ExceptionFilter {
+ *   catch(error: RateLimitExceededException, host: ArgumentsHost) { … error.result.retryAfterMs … }
+ * }
+ * ```
+ */
+export class RateLimitExceededException extends HttpException {
+  /** The limiter's answer. */
+  readonly result: LimitResult;
+  /** The subject the request was limited under. */
+  readonly key: string;
+
+  constructor(limited: LimitedResponse, result: LimitResult, key: string) {
+    const body = limited.body;
+    super(
+      typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : limited.payload,
+      limited.status,
+    );
+    this.result = result;
+    this.key = key;
+  }
+}
+
+/** Sets headers on an Express response or a Fastify reply, and finds the Node response under it. */
+function responseAdapter(response: unknown): { setHeader(name: string, value: string): void; raw: EndingResponse } {
+  const reply = response as {
+    header?: (name: string, value: string) => unknown;
+    setHeader?: (name: string, value: string) => unknown;
+    raw?: EndingResponse;
+  };
+  if (typeof reply.header === 'function' && typeof reply.raw === 'object' && reply.raw !== null) {
+    return { setHeader: (name, value) => reply.header?.(name, value), raw: reply.raw };
+  }
+  if (typeof reply.setHeader === 'function') {
+    return { setHeader: (name, value) => reply.setHeader?.(name, value), raw: response as EndingResponse };
+  }
+  throw new TypeError('RateLimitGuard: the response is neither an Express response nor a Fastify reply');
+}
+
+/**
+ * The guard that rate-limits HTTP requests (other contexts pass). Honours
+ * {@link RateLimit} and {@link SkipRateLimit} on the handler, then its
+ * controller. Admitted responses get the rate-limit headers; a denied request
+ * ends with {@link RateLimitExceededException}. A concurrency lease is
+ * released when the underlying Node response finishes or closes.
+ *
+ * @example
+ * ```ts
+ * @UseGuards(RateLimitGuard) // only with RateLimitModule.forRoot({ limiter, globalGuard: false })
+ * @Controller('search')
+ * class SearchController {}
+ * ```
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  // Property injection with explicit tokens: no type metadata is needed, and
+  // no parameter decorators (which the project's linter does not parse).
+  @Inject(RATE_LIMIT_OPTIONS)
+  private readonly options!: NestOptions;
+  @Inject(Reflector)
+  private readonly reflector!: Reflector;
+  private check: RequestLimiter<unknown> | undefined;
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(skipMetadata, targets)) return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<Record<symbol, unknown>>();
+    if (request[checked]) return true;
+    request[checked] = true;
+    const route = this.reflector.getAllAndOverride<ResolvedRouteOptions<unknown> | undefined>(routeMetadata, targets);
+    this.check ??= createRequestLimiter(this.options);
+    const outcome = await this.check(request, route);
+    if (outcome.kind === 'skipped') return true;
+    const response = responseAdapter(http.getResponse());
+    for (const [name, value] of Object.entries(outcome.headers)) response.setHeader(name, value);
+    const { limited, result } = outcome;
+    if (result.lease) releaseWhenDone(response.raw, result.lease);
+    if (!limited) return true;
+    // Nest serialises object bodies as JSON and keeps a JSON-family Content-Type set here.
+    if (typeof limited.body === 'object' && limited.body !== null) {
+      response.setHeader('Content-Type', limited.contentType);
+    }
+    throw new RateLimitExceededException(limited, result, outcome.key);
+  }
+}
+
+/**
+ * Overrides the cost or key for a handler or a whole controller. Throws
+ * `InvalidOptionsError` (where the class is declared) for a bad option.
+ *
+ * @param options `cost` (units per request) and/or `key`. @default the module's
+ * @example
+ * ```ts
+ * @Post('export')
+ * @RateLimit({ cost: 10 })
+ * export() {}
+ * ```
+ */
+export function RateLimit<Req = RequestWithAddress>(
+  options: RouteRateLimitOptions<Req>,
+): MethodDecorator & ClassDecorator {
+  return SetMetadata(routeMetadata, parseRouteOptions<Req>(options, '@RateLimit()'));
+}
+
+/**
+ * Exempts a handler or a whole controller from rate limiting; no call to
+ * Redis is made. `@SkipRateLimit(false)` on a handler re-enables it inside a
+ * skipped controller.
+ *
+ * @param skip @default true
+ * @example
+ * ```ts
+ * @Get('health')
+ * @SkipRateLimit()
+ * health() { return 'ok' }
+ * ```
+ */
+export function SkipRateLimit(skip = true): MethodDecorator & ClassDecorator {
+  return SetMetadata(skipMetadata, skip);
+}
+
+function guardProviders(globalGuard: boolean): Provider[] {
+  return [RateLimitGuard, ...(globalGuard ? [{ provide: APP_GUARD, useExisting: RateLimitGuard }] : [])];
+}
+
+/**
+ * Nest module of the rate limiter. Global: {@link RateLimitGuard} can be used
+ * anywhere once the module is imported in the root module.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [RateLimitModule.forRoot({ limiter, headers: { legacy: true } })],
+ * })
+ * export class AppModule {}
+ * ```
+ */
+@Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes; this one is configured statically.
+export class RateLimitModule {
+  /**
+   * Configures the module with options known up front. Throws
+   * `InvalidOptionsError` naming the field for a bad option.
+   *
+   * @example
+   * ```ts
+   * RateLimitModule.forRoot({ limiter, key: byUser((req) => req.user?.id) })
+   * ```
+   */
+  static forRoot<Req = RequestWithAddress>(options: RateLimitModuleOptions<Req>): DynamicModule {
+    const resolved = parseHttpOptions<Req, { globalGuard: boolean }>(
+      moduleSchema,
+      options,
+      'RateLimitModule.forRoot()',
+    );
+    return {
+      module: RateLimitModule,
+      global: true,
+      providers: [{ provide: RATE_LIMIT_OPTIONS, useValue: resolved }, ...guardProviders(resolved.globalGuard)],
+      exports: [RATE_LIMIT_OPTIONS, RateLimitGuard],
+    };
+  }
+
+  /**
+   * Configures the module from a factory, e.g. one that injects your Redis
+   * client. The factory's options are checked when the app starts.
+   *
+   * @example
+   * ```ts
+   * RateLimitModule.forRootAsync({
+   *   inject: [REDIS],
+   *   useFactory: (redis: Redis) => ({ limiter: new RateLimiter({ redis, policies }) }),
+   * })
+   * ```
+   */
+  static forRootAsync<Req = RequestWithAddress>(options: RateLimitModuleAsyncOptions<Req>): DynamicModule {
+    const { globalGuard } = parseOptions(asyncSchema, options, 'RateLimitModule.forRootAsync()');
+    const { imports = [], inject = [], useFactory } = options;
+    return {
+      module: RateLimitModule,
+      global: true,
+      imports,
+      providers: [
+        {
+          provide: RATE_LIMIT_OPTIONS,
+          inject,
+          useFactory: async (...args: never[]) =>
+            parseHttpOptions<Req>(factorySchema, await useFactory(...args), 'RateLimitModule.forRootAsync() factory'),
+        },
+        ...guardProviders(globalGuard),
+      ],
+      exports: [RATE_LIMIT_OPTIONS, RateLimitGuard],
+    };
+  }
+}
+
+export { type NormalizeIpOptions, normalizeIp } from './http/client-ip.js';
+export {
+  formatPolicyHeader,
+  type HeaderOptions,
+  type RateLimitHeaders,
+  rateLimitHeaders,
+  retryAfterSeconds,
+} from './http/headers.js';
+export type {
+  CostOption,
+  LimitedBody,
+  LimitedDetails,
+  RateLimitHttpOptions,
+  RouteRateLimitOptions,
+} from './http/http-options.js';
+export {
+  type ByIpOptions,
+  type ByUserOptions,
+  byIp,
+  byUser,
+  type KeyGenerator,
+  type RequestWithAddress,
+} from './http/key-generators.js';
+export { type ProblemDetails, problemContentType, problemDetails } from './http/problem.js';
