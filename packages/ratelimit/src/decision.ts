@@ -1,44 +1,64 @@
-import type { Policy } from './options.js';
+import { type Policy, policyCapacity } from './options.js';
 import type { PolicyResult } from './result.js';
 
 /** What Redis (or the fallback) decided, before it becomes a {@link LimitResult}. */
 export interface Decision {
   allowed: boolean;
   blockedForMs: number;
+  /** The subject was blocked before this request, so no policy was looked at. */
+  alreadyBlocked?: boolean;
   policies: PolicyResult[];
 }
 
 /**
- * Reads the flat reply of check-limits.lua:
- * `{allowed, blocked ms, then per policy: allowed, limit, remaining, reset ms, retry ms}`.
+ * Reads the reply of check-limits.lua: `{allowed, blocked ms, …}`, then per
+ * policy `remaining, reset ms` when the request was admitted and consumed
+ * (`compact`), else `allowed, remaining, reset ms, retry ms`. The limit of each
+ * policy is known here, so the script does not send it.
  */
-export function decodeDecision(reply: readonly number[], policies: readonly Policy[]): Decision {
+export function decodeDecision(reply: readonly number[], policies: readonly Policy[], compact: boolean): Decision {
   const blockedForMs = Number(reply[1]);
+  const allowed = reply[0] === 1;
+  const width = compact && allowed ? 2 : 4;
   return {
-    allowed: reply[0] === 1,
+    allowed,
     blockedForMs,
+    alreadyBlocked: blockedForMs > 0 && reply.length === 2,
     policies: policies.map((policy, index) => {
-      const base = 2 + index * 5;
+      const base = 2 + index * width;
+      const limit = policyCapacity(policy);
       // A blocked subject is denied before policies are read: report them exhausted.
       if (reply.length <= base) {
+        const wait = blockedForMs;
         return {
           name: policy.name,
           algorithm: policy.algorithm,
           allowed: false,
-          limit: 0,
+          limit,
           remaining: 0,
-          resetAfterMs: blockedForMs,
-          retryAfterMs: blockedForMs,
+          resetAfterMs: wait,
+          retryAfterMs: wait,
+        };
+      }
+      if (width === 2) {
+        return {
+          name: policy.name,
+          algorithm: policy.algorithm,
+          allowed: true,
+          limit,
+          remaining: Number(reply[base]),
+          resetAfterMs: Number(reply[base + 1]),
+          retryAfterMs: 0,
         };
       }
       return {
         name: policy.name,
         algorithm: policy.algorithm,
         allowed: reply[base] === 1,
-        limit: Number(reply[base + 1]),
-        remaining: Number(reply[base + 2]),
-        resetAfterMs: Number(reply[base + 3]),
-        retryAfterMs: Number(reply[base + 4]),
+        limit,
+        remaining: Number(reply[base + 1]),
+        resetAfterMs: Number(reply[base + 2]),
+        retryAfterMs: Number(reply[base + 3]),
       };
     }),
   };

@@ -220,7 +220,7 @@ export class MemoryLimiter {
     const now = this.clock();
     const blockedUntil = this.blocks.get(subject) ?? 0;
     if (blockedUntil > now) {
-      return { allowed: false, blockedForMs: blockedUntil - now, policies: [] };
+      return { allowed: false, blockedForMs: blockedUntil - now, alreadyBlocked: true, policies: [] };
     }
     const evaluations = this.policies.map((policy) => ({
       policy,

@@ -3,14 +3,17 @@ import {
   type Duration,
   defineScript,
   driverFor,
+  escapeKeyPart,
   InvalidOptionsError,
   Keyspace,
+  type LuaScript,
   parseOptions,
   type RedisDriver,
   RedisUnavailableError,
   TelemetryEmitter,
   warnIfEvictable,
 } from '@redkit/core';
+import { checkLimitsScript } from './check-limits-script.js';
 import { type Decision, decodeDecision } from './decision.js';
 import { DeniedCache } from './denied-cache.js';
 import { RateLimitedError } from './errors.js';
@@ -29,11 +32,9 @@ import {
 } from './options.js';
 import { encodePolicy, scalePolicy } from './policy-encoding.js';
 import type { DecidedBy, Lease, LimitResult, PolicyResult } from './result.js';
-import checkLimitsSource from './scripts/check-limits.lua';
 import refundLimitsSource from './scripts/refund-limits.lua';
 import releaseLeasesSource from './scripts/release-leases.lua';
 
-const checkLimits = defineScript<number[]>('check-limits', checkLimitsSource);
 const refundLimits = defineScript<number>('refund-limits', refundLimitsSource);
 const releaseLeases = defineScript<number>('release-leases', releaseLeasesSource);
 
@@ -67,12 +68,13 @@ export class RateLimiter {
   private readonly options: ResolvedRateLimiterOptions;
   private readonly driver: RedisDriver;
   private readonly keyspace: Keyspace;
-  private readonly policyParts: readonly (readonly string[])[];
-  /** ARGV after the per-call values: penalty settings, then each policy's encoding. */
-  private readonly staticArgs: readonly number[];
+  private readonly checkLimits: LuaScript<number[]>;
+  /** Key suffixes after `<namespace>:{<subject>}:`, escaped once: check-limits' KEYS, in order. */
+  private readonly checkSuffixes: readonly string[];
+  private readonly refundSuffixes: readonly string[];
   private readonly refundArgs: readonly number[];
-  private readonly refundParts: readonly (readonly string[])[];
-  private readonly leaseParts: readonly (readonly string[])[];
+  private readonly leaseSuffixes: readonly string[];
+  private readonly allSuffixes: readonly string[];
   private readonly needsRequestId: boolean;
   private readonly maxCost: number;
   private readonly fallback: MemoryLimiter | undefined;
@@ -87,25 +89,19 @@ export class RateLimiter {
 
     // The algorithm is part of the key, so changing a policy's algorithm never
     // reads state written in another layout.
-    this.policyParts = this.policies.map((policy) => ['p', policy.name, policy.algorithm]);
+    const suffixes = this.policies.map((policy) => ['p', policy.name, policy.algorithm].map(escapeKeyPart).join(':'));
     const penalty = this.options.penalty;
-    this.staticArgs = [
-      penalty?.threshold ?? 0,
-      penalty?.within ?? 0,
-      penalty?.block ?? 0,
-      penalty?.multiplier ?? 1,
-      penalty?.maxBlock ?? 0,
-      penalty?.forgetAfter ?? 0,
-      ...this.policies.flatMap(encodePolicy),
-    ];
-    const refundable = this.policies
-      .map((policy, index) => ({ policy, index }))
-      .filter(({ policy }) => policy.algorithm !== 'concurrency');
-    this.refundParts = refundable.map(({ index }) => this.policyParts[index] as readonly string[]);
+    this.checkLimits = checkLimitsScript(this.policies, this.options.consumeOnDeny, penalty);
+    this.checkSuffixes = ['block', ...suffixes, ...(penalty ? ['penalty'] : [])];
+    this.allSuffixes = ['block', 'penalty', ...suffixes];
+    const refundable = this.policies.flatMap((policy, index) =>
+      policy.algorithm === 'concurrency' ? [] : [{ policy, suffix: suffixes[index] as string }],
+    );
+    this.refundSuffixes = refundable.map(({ suffix }) => suffix);
     this.refundArgs = refundable.flatMap(({ policy }) => encodePolicy(policy));
-    this.leaseParts = this.policies
-      .map((policy, index) => (policy.algorithm === 'concurrency' ? this.policyParts[index] : undefined))
-      .filter((part) => part !== undefined);
+    this.leaseSuffixes = this.policies.flatMap((policy, index) =>
+      policy.algorithm === 'concurrency' ? [suffixes[index] as string] : [],
+    );
     this.needsRequestId = this.policies.some(
       (policy) => policy.algorithm === 'sliding-log' || policy.algorithm === 'concurrency',
     );
@@ -143,16 +139,16 @@ export class RateLimiter {
     const requestId = this.needsRequestId ? randomUUID() : '';
     let decision: Decision;
     try {
-      decision = decodeDecision(await this.runCheck(subject, cost, requestId, true), this.policies);
+      decision = decodeDecision(await this.runCheck(subject, cost, requestId, true), this.policies, true);
     } catch (error) {
       return this.onRedisFailure(subject, cost, started, requestId, error);
     }
     if (!decision.allowed) this.deniedCache?.remember(subject, cost, started, retryAfter(decision));
-    if (decision.blockedForMs > 0 && decision.policies.some((policy) => policy.limit > 0)) {
+    if (decision.blockedForMs > 0 && !decision.alreadyBlocked) {
       this.events.emit('blocked', { subject, blockMs: decision.blockedForMs });
     }
     const lease =
-      decision.allowed && this.leaseParts.length > 0 ? this.redisLease(subject, requestId, cost) : undefined;
+      decision.allowed && this.leaseSuffixes.length > 0 ? this.redisLease(subject, requestId, cost) : undefined;
     return this.finish(subject, cost, started, 'redis', decision, lease);
   }
 
@@ -167,7 +163,7 @@ export class RateLimiter {
   async peek(subject: string, options?: LimitCallOptions): Promise<LimitResult> {
     const cost = this.validate(subject, options);
     const reply = await this.runCheck(subject, cost, '', false);
-    return this.result(decodeDecision(reply, this.policies), 'redis');
+    return this.result(decodeDecision(reply, this.policies, false), 'redis');
   }
 
   /**
@@ -178,8 +174,8 @@ export class RateLimiter {
   async refund(subject: string, options?: LimitCallOptions): Promise<void> {
     const cost = this.validate(subject, options);
     this.deniedCache?.forget(subject);
-    if (this.refundParts.length === 0) return;
-    const keys = this.refundParts.map((parts) => this.keyspace.key(subject, ...parts));
+    if (this.refundSuffixes.length === 0) return;
+    const keys = this.keysOf(subject, this.refundSuffixes);
     await this.driver.script(refundLimits, keys, [cost, ...this.refundArgs], { timeoutMs: this.options.timeout });
   }
 
@@ -188,7 +184,7 @@ export class RateLimiter {
     this.validate(subject, undefined);
     this.deniedCache?.forget(subject);
     this.fallback?.reset(subject);
-    await this.driver.command('UNLINK', this.allKeys(subject), { timeoutMs: this.options.timeout });
+    await this.driver.command('UNLINK', this.keysOf(subject, this.allSuffixes), { timeoutMs: this.options.timeout });
   }
 
   /** Denies every request of the subject for `duration`, whatever the policies say. */
@@ -202,20 +198,20 @@ export class RateLimiter {
     this.deniedCache?.remember(subject, 1, performance.now(), ms);
   }
 
-  private allKeys(subject: string): string[] {
-    return [
-      this.keyspace.key(subject, 'block'),
-      this.keyspace.key(subject, 'penalty'),
-      ...this.policyParts.map((parts) => this.keyspace.key(subject, ...parts)),
-    ];
+  /** `<namespace>:{<subject>}:<suffix>` for each suffix; the subject is escaped once. */
+  private keysOf(subject: string, suffixes: readonly string[]): string[] {
+    const prefix = `${this.keyspace.namespace}:${this.keyspace.tag(subject)}:`;
+    return suffixes.map((suffix) => prefix + suffix);
   }
 
   private runCheck(subject: string, cost: number, requestId: string, consume: boolean): Promise<number[]> {
     return this.driver.script(
-      checkLimits,
-      this.allKeys(subject),
-      [consume ? 1 : 0, cost, this.options.consumeOnDeny ? 1 : 0, requestId, ...this.staticArgs],
-      { timeoutMs: this.options.timeout },
+      this.checkLimits,
+      this.keysOf(subject, this.checkSuffixes),
+      [consume ? 1 : 0, cost, requestId],
+      {
+        timeoutMs: this.options.timeout,
+      },
     );
   }
 
@@ -253,7 +249,7 @@ export class RateLimiter {
       decidedBy = 'fallback';
       const id = requestId || randomUUID();
       decision = this.fallback.check(subject, cost, { consume: true, consumeOnDeny: this.options.consumeOnDeny, id });
-      if (decision.allowed && this.leaseParts.length > 0) lease = this.memoryLease(subject, id, cost);
+      if (decision.allowed && this.leaseSuffixes.length > 0) lease = this.memoryLease(subject, id, cost);
     } else {
       decidedBy = mode === 'open' ? 'fail-open' : 'fail-closed';
       const allowed = mode === 'open';
@@ -288,10 +284,12 @@ export class RateLimiter {
         subject,
         cost,
         decidedBy,
-        policies: decision.policies
-          .filter((policy) => !policy.allowed && policy.limit > 0)
-          .map((policy) => policy.name)
-          .join(','),
+        policies: decision.alreadyBlocked
+          ? ''
+          : decision.policies
+              .filter((policy) => !policy.allowed)
+              .map((policy) => policy.name)
+              .join(','),
         retryAfterMs: result.retryAfterMs,
         dryRun: this.options.dryRun,
         durationMs: performance.now() - started,
@@ -327,7 +325,7 @@ export class RateLimiter {
   }
 
   private redisLease(subject: string, id: string, cost: number): Lease {
-    const keys = this.leaseParts.map((parts) => this.keyspace.key(subject, ...parts));
+    const keys = this.keysOf(subject, this.leaseSuffixes);
     let released: Promise<void> | undefined;
     return {
       id,
