@@ -35,7 +35,7 @@ type Evaluation = {
 };
 
 const ceil = (x: number) => Math.ceil(x - 1e-9);
-const clamp0 = (x: number) => (x < 0 ? 0 : x);
+const clamp0 = (x: number) => Math.max(0, x);
 
 function evaluate(policy: Policy, state: State, now: number, cost: number, id: string): Evaluation {
   switch (policy.algorithm) {

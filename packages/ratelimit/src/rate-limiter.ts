@@ -307,21 +307,22 @@ export class RateLimiter {
     const policies = decision.policies;
     const retryAfterMs = decision.allowed ? 0 : retryAfter(decision);
     const binding = bindingPolicy(policies, decision.allowed);
-    const now = Date.now();
-    return {
+    const result: { -readonly [Field in keyof LimitResult]: LimitResult[Field] } = {
       allowed: decision.allowed || this.options.dryRun,
       wouldAllow: decision.allowed,
       policy: binding?.name ?? '',
       limit: binding?.limit ?? 0,
       remaining: binding?.remaining ?? 0,
-      resetAt: now + Math.max(binding?.resetAfterMs ?? 0, decision.blockedForMs),
+      resetAt: Date.now() + Math.max(binding?.resetAfterMs ?? 0, decision.blockedForMs),
       retryAfterMs,
       blockedForMs: decision.blockedForMs,
       policies,
       decidedBy,
-      ...(redisFailure ? { redisFailure } : {}),
-      ...(lease ? { lease } : {}),
     };
+    // Set only when present (no spread of temporary objects on the hot path).
+    if (redisFailure) result.redisFailure = redisFailure;
+    if (lease) result.lease = lease;
+    return result;
   }
 
   private redisLease(subject: string, id: string, cost: number): Lease {

@@ -11,6 +11,7 @@ const commands = [
   'get',
   'set',
   'incrby',
+  'decrby',
   'pttl',
   'pexpire',
   'hmget',

@@ -57,32 +57,41 @@ for _, policy in ipairs(POLICIES) do uses[policy[1]] = true end
 -- Each evaluator returns a table: allowed, limit, retry ms, the remaining units
 -- and ms to full reset both as they are now (`remaining`, `reset`) and as they
 -- would be after consuming this request (`remaining_after`, `reset_after`),
--- and `write`, which consumes. Which pair is reported depends on whether the
+-- and `write`, which consumes (or `undo`, when it consumed already). Which pair is reported depends on whether the
 -- request is consumed, known only once every policy has been evaluated.
 local evaluators = {}
 
 if uses[1] or uses[2] then
+-- When consuming, a fixed window counts first and takes the count back if the
+-- request is denied (`undo`): one command fewer than reading first. The script
+-- is atomic, so nobody sees the count in between.
 local function fixed_window(key, limit, window, aligned)
-  local count = tonumber(redis.call('GET', key) or '0')
-  local reset
+  local count, reset
+  if consume then
+    count = redis.call('INCRBY', key, cost) - cost
+  else
+    count = tonumber(redis.call('GET', key) or '0')
+  end
   if aligned then
     reset = (math.floor(clock() / window) + 1) * window - clock()
+    if consume and count == 0 then redis.call('PEXPIRE', key, reset) end
   else
     reset = redis.call('PTTL', key)
-    if reset <= 0 then count = 0; reset = window end
+    if reset < 0 then
+      -- A new window (or, when peeking, none yet).
+      count = consume and count or 0
+      reset = window
+      if consume then redis.call('PEXPIRE', key, window) end
+    end
   end
   local allowed = count + cost <= limit
   return {
     allowed = allowed, limit = limit, retry = allowed and 0 or reset,
     remaining = clamp0(limit - count), reset = count > 0 and reset or 0,
     remaining_after = clamp0(limit - count - cost), reset_after = reset,
-    write = function()
-      if count == 0 then
-        redis.call('SET', key, cost, 'PX', reset)
-      else
-        redis.call('INCRBY', key, cost)
-      end
-    end,
+    undo = consume and function()
+      if count == 0 then redis.call('DEL', key) else redis.call('DECRBY', key, cost) end
+    end or nil,
   }
 end
 evaluators[1] = function(key, p1, p2) return fixed_window(key, p1, p2, true) end
@@ -250,7 +259,11 @@ end
 local compact = consume and all_allowed
 for _, result in ipairs(evaluated) do
   local written = consume and (all_allowed or (CONSUME_ON_DENY and not result.lease))
-  if written then result.write() end
+  if result.undo then
+    if not written then result.undo() end
+  elseif written then
+    result.write()
+  end
   local remaining = written and result.remaining_after or result.remaining
   local reset = written and result.reset_after or result.reset
   if compact then
