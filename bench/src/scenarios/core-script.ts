@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defineScript, driverFor, Keyspace } from '@redkit/core';
 import type { Scenario, Target, Variant } from '../scenario.js';
+import { loadOnEveryMaster } from './load-script.js';
 import { randomIndexes } from './subjects.js';
 
 // Read at start-up: bench runs under tsx, not the tsup build that inlines .lua files in packages.
@@ -31,10 +32,8 @@ function variants({ redis }: Target): Variant[] {
       name: 'raw-evalsha',
       async setup() {
         // SCRIPT LOAD on every master, so the baseline never needs an EVAL fallback.
-        for (const master of await driver.masters()) {
-          const sha = await master.command<string>('SCRIPT', ['LOAD', countHit.source]);
-          if (sha !== countHit.sha) throw new Error(`SCRIPT LOAD returned ${sha}, expected ${countHit.sha}`);
-        }
+        const sha = await loadOnEveryMaster(redis, countHit.source);
+        if (sha !== countHit.sha) throw new Error(`SCRIPT LOAD returned ${sha}, expected ${countHit.sha}`);
         assertCount(await redis.evalsha(countHit.sha, 1, keyOf(0), ...args), 'raw-evalsha');
       },
       run: (i) => redis.evalsha(countHit.sha, 1, keyOf(i), ...args),

@@ -1,5 +1,17 @@
 import type { Scenario } from '../scenario.js';
 import { coreScript } from './core-script.js';
+import { rateLimitFixedWindow, rateLimitFixedWindowHot } from './ratelimit-fixed-window.js';
+import { rateLimitMultiPolicy } from './ratelimit-multi-policy.js';
+import { rateLimitSlidingWindow, rateLimitSlidingWindowHot } from './ratelimit-sliding-window.js';
 
 /** Every scenario `--scenario` can name, in the order they run and appear in docs/benchmarks.md. */
-export const scenarios: ReadonlyMap<string, Scenario> = new Map([[coreScript.name, coreScript]]);
+export const scenarios: ReadonlyMap<string, Scenario> = new Map(
+  [
+    coreScript,
+    rateLimitFixedWindow,
+    rateLimitFixedWindowHot,
+    rateLimitSlidingWindow,
+    rateLimitSlidingWindowHot,
+    rateLimitMultiPolicy,
+  ].map((scenario) => [scenario.name, scenario]),
+);
