@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', vitest: 'src/vitest.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // Error classes report new.target.name; esbuild would otherwise rename some of them.
-  keepNames: true,
-});
+export default packageBuild({ index: 'src/index.ts', vitest: 'src/vitest.ts' });
