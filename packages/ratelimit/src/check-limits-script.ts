@@ -22,7 +22,7 @@ export function checkLimitsScript(
 ): LuaScript<number[]> {
   const table = (values: readonly number[]) => `{${values.join(', ')}}`;
   const config = [
-    `local POLICIES = {${policies.map((policy) => table(encodePolicy(policy).slice(0, 4))).join(', ')}}`,
+    `local POLICIES = {${policies.map((policy) => table(encodePolicy(policy))).join(', ')}}`,
     `local CONSUME_ON_DENY = ${consumeOnDeny}`,
     `local PENALTY = ${
       penalty

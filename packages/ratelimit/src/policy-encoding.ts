@@ -1,22 +1,22 @@
 import type { Policy } from './options.js';
 
 /** Algorithm codes and parameter order shared with the Lua scripts (see check-limits.lua). */
-export type EncodedPolicy = readonly [code: number, p1: number, p2: number, p3: number, p4: number];
+export type EncodedPolicy = readonly [code: number, p1: number, p2: number, p3: number];
 
 export function encodePolicy(policy: Policy): EncodedPolicy {
   switch (policy.algorithm) {
     case 'fixed-window':
-      return [policy.align === 'clock' ? 1 : 2, policy.limit, policy.window, 0, 0];
+      return [policy.align === 'clock' ? 1 : 2, policy.limit, policy.window, 0];
     case 'sliding-window':
-      return [3, policy.limit, policy.window, 0, 0];
+      return [3, policy.limit, policy.window, 0];
     case 'sliding-log':
-      return [4, policy.limit, policy.window, 0, 0];
+      return [4, policy.limit, policy.window, 0];
     case 'token-bucket':
-      return [5, policy.capacity, policy.refillRate, policy.interval, 0];
+      return [5, policy.capacity, policy.refillRate, policy.interval];
     case 'gcra':
-      return [6, policy.limit, policy.period, policy.burst, 0];
+      return [6, policy.limit, policy.period, policy.burst];
     case 'concurrency':
-      return [7, policy.limit, policy.leaseTtl, 0, 0];
+      return [7, policy.limit, policy.leaseTtl, 0];
   }
 }
 

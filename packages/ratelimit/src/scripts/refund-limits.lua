@@ -1,7 +1,7 @@
 -- refund-limits: gives units back to every policy of a subject (a request that turned out not to count)
 -- KEYS[1...] one state key per policy, in the order of the policy arguments
 -- ARGV[1] units to give back
--- ARGV[2...] five values per policy, encoded as for check-limits
+-- ARGV[2...] four values per policy: algorithm code and its three parameters, as in check-limits
 -- Reply: the number of policies whose state changed
 
 local time = redis.call('TIME')
@@ -11,7 +11,7 @@ local changed = 0
 
 for index = 1, #KEYS do
   local key = KEYS[index]
-  local base = 2 + (index - 1) * 5
+  local base = 2 + (index - 1) * 4
   local code = tonumber(ARGV[base])
   local p1, p2, p3 = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
   if code == 1 or code == 2 then
