@@ -49,3 +49,18 @@ export function total(perOp: Map<string, number>): number {
   for (const value of perOp.values()) sum += value;
   return sum;
 }
+
+/**
+ * CPU seconds (user + system) the masters have used, from `INFO cpu`. The
+ * difference around a run is what the workload cost the servers, which holds
+ * up better than ops/s when Node and Redis compete for the same two cores.
+ */
+export async function readServerCpuSeconds(redis: RedisConnection): Promise<number> {
+  const masters = await driverFor(redis).masters();
+  const replies = await Promise.all(masters.map((master) => master.command<string>('INFO', ['cpu'])));
+  let seconds = 0;
+  for (const reply of replies) {
+    for (const match of String(reply).matchAll(/^used_cpu_(?:sys|user):([\d.]+)/gm)) seconds += Number(match[1]);
+  }
+  return seconds;
+}

@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { driverFor, type RedisConnection } from '@redkit/core';
 import { startCluster, startStandalone } from '@redkit/testing';
-import { perOperation, readCommandCounts, total } from './commandstats.js';
+import { perOperation, readCommandCounts, readServerCpuSeconds, total } from './commandstats.js';
 import { type Environment, printScenario, type ScenarioResult, type TopologyResult, writeDocs } from './report.js';
 import { type LoopOptions, measure, runRounds } from './runner.js';
 import type { Scenario, Target } from './scenario.js';
@@ -62,11 +62,21 @@ async function runScenario(scenario: Scenario, target: Target, label: string, lo
     measure(variant.run, loop, async (timed) => {
       // Counted around the measured part only: warm-up and setup calls stay out.
       const before = await readCommandCounts(target.redis);
+      const serverCpuBefore = await readServerCpuSeconds(target.redis);
+      const nodeCpuBefore = process.cpuUsage();
       const timing = await timed();
+      const nodeCpu = process.cpuUsage(nodeCpuBefore);
+      const serverCpu = (await readServerCpuSeconds(target.redis)) - serverCpuBefore;
       const after = await readCommandCounts(target.redis);
       const commands = perOperation(before, after, timing.ops);
       console.error(`  ${label} ${scenario.name} ${variant.name}: ${Math.round(timing.opsPerSec)} ops/s`);
-      return { ...timing, commands, cmdsPerOp: total(commands) };
+      return {
+        ...timing,
+        commands,
+        cmdsPerOp: total(commands),
+        nodeUsPerOp: (nodeCpu.user + nodeCpu.system) / timing.ops,
+        redisUsPerOp: (serverCpu * 1e6) / timing.ops,
+      };
     }),
   );
   return { label, variants: measured } satisfies TopologyResult;

@@ -7,6 +7,10 @@ export interface VariantResult extends Timing {
   /** Calls per operation of each command, as counted by the servers. */
   readonly commands: Map<string, number>;
   readonly cmdsPerOp: number;
+  /** CPU time of this Node process per operation (client library and caller), in µs. */
+  readonly nodeUsPerOp: number;
+  /** CPU time of the Redis masters per operation, in µs. */
+  readonly redisUsPerOp: number;
 }
 
 /** One scenario's variants on one topology. */
@@ -38,6 +42,8 @@ interface Row {
   p50: string;
   p99: string;
   cmdsPerOp: string;
+  nodeUs: string;
+  redisUs: string;
   ratio: string;
   rounds: string;
 }
@@ -48,6 +54,8 @@ const columns: [keyof Row, string][] = [
   ['p50', 'p50 ms'],
   ['p99', 'p99 ms'],
   ['cmdsPerOp', 'cmds/op'],
+  ['nodeUs', 'node µs/op'],
+  ['redisUs', 'redis µs/op'],
   ['ratio', 'ratio'],
   ['rounds', 'ops/s of each round'],
 ];
@@ -64,6 +72,8 @@ function rows(scenario: Scenario, topology: TopologyResult): Row[] {
     p50: fixed(median.p50Ms),
     p99: fixed(median.p99Ms),
     cmdsPerOp: fixed(median.cmdsPerOp),
+    nodeUs: median.nodeUsPerOp.toFixed(1),
+    redisUs: median.redisUsPerOp.toFixed(1),
     ratio: fixed(median.opsPerSec / baseline.median.opsPerSec),
     rounds: rounds.map((round) => integer.format(round.opsPerSec)).join(' / '),
   }));
@@ -155,7 +165,10 @@ function header(env: Environment): string {
       'There are 3 rounds, each starting with a different variant, and the median round (by ops/s) is quoted. ' +
       'Commands per operation are `INFO commandstats` call deltas summed over every master (INFO and REPLCONF ' +
       'left out; on Redis 7 this includes the commands a script runs), and ratio is ops/s ÷ the baseline ' +
-      "variant's ops/s. Node and Redis share the cores, so compare ratios within one run, not absolute figures.",
+      "variant's ops/s. Node and Redis share the cores, so compare ratios within one run, not absolute figures. " +
+      '`node µs/op` is the CPU time of the benchmark process per operation (`process.cpuUsage`: the library, ' +
+      'ioredis and the loop) and `redis µs/op` that of the masters (`INFO cpu`, user + system); they are what ' +
+      'each check costs, and they vary much less from run to run than ops/s does on a shared machine.',
     '',
   ].join('\n');
 }

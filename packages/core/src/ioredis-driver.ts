@@ -206,14 +206,17 @@ class IoredisDriver implements RedisDriver {
     // FLUSH, a restart, a promoted replica). NOSCRIPT means the script did not
     // run, so sending it again is safe. Measured faster than ioredis's
     // defineCommand, which wraps every call in its own script command.
+    // One handler retries and maps errors, so a call costs as few promises as
+    // possible (a deadline's own rejection is a RedkitError already).
     const client = this.client as unknown as Record<'evalsha' | 'eval', (...args: RedisArg[]) => Promise<Reply>>;
-    const call = client.evalsha(script.sha, keys.length, ...keys, ...args).then(undefined, (error: unknown) => {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.eval(script.source, keys.length, ...keys, ...args);
-    });
-    return this.bounded(call, `script ${script.name}`, options).catch((error: unknown) => {
+    const fail = (error: unknown): never => {
       throw toRedkitError(error, `script ${script.name}`, script);
+    };
+    const call = client.evalsha(script.sha, keys.length, ...keys, ...args).then(undefined, (error: unknown) => {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) return fail(error);
+      return client.eval(script.source, keys.length, ...keys, ...args).then(undefined, fail);
     });
+    return this.bounded(call, `script ${script.name}`, options);
   }
 
   command<Reply = unknown>(name: string, args: readonly RedisArg[], options?: CallOptions): Promise<Reply> {

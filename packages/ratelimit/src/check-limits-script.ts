@@ -1,48 +1,159 @@
 import { defineScript, type LuaScript } from '@redkit/core';
 import type { Policy, ResolvedRateLimiterOptions } from './options.js';
-import { encodePolicy } from './policy-encoding.js';
-import checkLimitsSource from './scripts/check-limits.lua';
+import { type PolicyLua, policyLua } from './policy-lua.js';
 
-/** The configuration lines of check-limits.lua, replaced for each limiter. */
-const configLines = 'local POLICIES = {}\nlocal CONSUME_ON_DENY = false\nlocal PENALTY = nil\n';
+/** What shapes a limiter's check-limits script. Limiters that agree on all of it share one script. */
+export interface CheckLimitsConfig {
+  readonly policies: readonly Policy[];
+  readonly consumeOnDeny: boolean;
+  readonly penalty: ResolvedRateLimiterOptions['penalty'];
+  /** Check the subject's block key first (KEYS[1]); needed for `block()` and penalties. */
+  readonly blocks: boolean;
+}
 
-const scripts = new Map<string, LuaScript<number[]>>();
+const scripts = new Map<string, LuaScript<string>>();
 
 /**
- * check-limits.lua with one limiter's configuration written in. A call then
- * sends only its cost and request id (ioredis spends ~150 ns per argument, and
- * the script no longer parses its settings or defines unused algorithms), and
- * each distinct configuration is one script in Redis's script cache. Limiters
- * with the same configuration share the script.
+ * The check-limits script of one limiter configuration: it checks every
+ * policy of a subject and consumes from all of them or from none, atomically.
+ *
+ * The script is generated, with the policies' parameters written in, so a call
+ * sends only its mode, cost and request id, and the script runs straight-line
+ * code for exactly the algorithms it uses (see policy-lua.ts). Each distinct
+ * configuration is one script in Redis's script cache; limiters with the same
+ * configuration share it.
+ *
+ * KEYS: the block key (when `blocks`), one state key per policy in order, then
+ * the penalty key (when a penalty is configured).
+ * ARGV: cost, then mode (`0` to peek: report only, change nothing; consume
+ * when absent), then the request id (only for algorithms that store one).
+ * Reply: integers separated by spaces, in one string (ioredis decodes one
+ * string much faster than an array of integers): `allowed 0|1, blocked ms`,
+ * then per policy `remaining, reset ms` when the request was admitted and
+ * consumed (compact), otherwise `allowed 0|1, remaining, reset ms, retry ms`.
+ * A blocked subject gets only the first two (see decision.ts).
  */
-export function checkLimitsScript(
-  policies: readonly Policy[],
-  consumeOnDeny: boolean,
-  penalty: ResolvedRateLimiterOptions['penalty'],
-): LuaScript<number[]> {
-  const table = (values: readonly number[]) => `{${values.join(', ')}}`;
-  const config = [
-    `local POLICIES = {${policies.map((policy) => table(encodePolicy(policy))).join(', ')}}`,
-    `local CONSUME_ON_DENY = ${consumeOnDeny}`,
-    `local PENALTY = ${
-      penalty
-        ? table([
-            penalty.threshold,
-            penalty.within,
-            penalty.block,
-            penalty.multiplier,
-            penalty.maxBlock,
-            penalty.forgetAfter,
-          ])
-        : 'nil'
-    }`,
-  ].join('\n');
-  const source = checkLimitsSource.replace(configLines, `${config}\n`);
-  if (source === checkLimitsSource) throw new Error('check-limits.lua no longer has its configuration lines');
+export function checkLimitsScript(config: CheckLimitsConfig): LuaScript<string> {
+  const source = checkLimitsSource(config);
   let script = scripts.get(source);
   if (!script) {
-    script = defineScript<number[]>('check-limits', source);
+    script = defineScript<string>('check-limits', source);
     scripts.set(source, script);
   }
   return script;
+}
+
+/** Lua that formats the values of the expressions as one string of integers. */
+const integers = (expressions: readonly string[]) =>
+  `string.format('${expressions.map(() => '%d').join(' ')}', ${expressions.join(', ')})`;
+
+const indent = (lua: string) => lua.replace(/^(?=.)/gm, '  ');
+
+const clockLine =
+  "local now\ndo local time = redis.call('TIME'); now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) end";
+
+/** @internal Exported for tests. */
+export function checkLimitsSource({ policies, consumeOnDeny, penalty, blocks }: CheckLimitsConfig): string {
+  if (penalty && !blocks) throw new TypeError('check-limits: a penalty blocks subjects, so it needs the block key');
+  const first = blocks ? 2 : 1;
+  const parts = policies.map((policy, index) => {
+    const position = index + 1;
+    const key = `KEYS[${first + index}]`;
+    // `$` → `_<position>`, `KEY` → the policy's key (see PolicyLua).
+    const bind = (lua: string) => lua.replace(/\$/g, `_${position}`).replace(/\bKEY\b/g, key);
+    const lua: PolicyLua = policyLua(policy);
+    return { policy, lua, bind, countsOnDeny: consumeOnDeny && !lua.lease };
+  });
+  const needsClock = parts.some((part) => part.lua.needsClock);
+  const needsRequestId = policies.some(
+    (policy) => policy.algorithm === 'sliding-log' || policy.algorithm === 'concurrency',
+  );
+  const admitted = parts.map(({ bind }) => bind('allowed$')).join(' and ');
+
+  const header = [
+    '-- check-limits: checks every policy of a subject and consumes from all of them or from none',
+    '-- (generated by check-limits-script.ts for one limiter configuration)',
+    ...(blocks ? ['-- KEYS[1] block key (string, exists while the subject is blocked)'] : []),
+    ...parts.map(
+      ({ policy }, index) => `-- KEYS[${first + index}] state of policy ${policy.name} (${policy.algorithm})`,
+    ),
+    ...(penalty ? [`-- KEYS[${first + policies.length}] penalty state (hash)`] : []),
+    '-- ARGV[1] cost in units',
+    '-- ARGV[2] mode: 0 to peek (report only, change nothing); consume when absent',
+    ...(needsRequestId ? ['-- ARGV[3] request id, unique per call (sliding-log entries, concurrency leases)'] : []),
+    '-- Reply: a string of integers: allowed 0|1, blocked ms, then per policy either remaining and',
+    '--   reset ms (admitted and consumed) or allowed 0|1, remaining, reset ms and retry ms (otherwise)',
+  ];
+
+  const body = [
+    'local cost = tonumber(ARGV[1])',
+    "local consume = ARGV[2] ~= '0'",
+    ...(needsRequestId ? ['local request_id = ARGV[3]'] : []),
+    ...(needsClock ? [clockLine] : []),
+    ...(blocks
+      ? [
+          '-- A blocked subject is denied before any policy is looked at.',
+          "local blocked = redis.call('PTTL', KEYS[1])",
+          "if blocked > 0 then return '0 ' .. blocked end",
+        ]
+      : []),
+    ...parts.flatMap(({ policy, lua, bind }) => [`-- policy ${policy.name} (${policy.algorithm})`, bind(lua.evaluate)]),
+    '',
+    '-- Admitted: consume from every policy.',
+    `if consume and ${admitted} then`,
+    ...parts.map(({ lua, bind }) => indent(bind(lua.write))),
+    `  return ${integers(['1', '0', ...parts.flatMap(({ lua, bind }) => [lua.after.remaining, lua.after.reset].map(bind))])}`,
+    'end',
+    '',
+    'local blocked_ms = 0',
+    'if consume then',
+    consumeOnDeny
+      ? '  -- Denied: counted anyway (consumeOnDeny), except concurrency leases.'
+      : '  -- Denied: consume nothing.',
+    ...parts.map(({ lua, bind, countsOnDeny }) => indent(bind(countsOnDeny ? lua.write : lua.undo))),
+    ...(penalty ? [penaltyLua(penalty, `KEYS[${first + policies.length}]`, needsClock)] : []),
+    'end',
+    `return ${integers([
+      `(${admitted}) and 1 or 0`,
+      'blocked_ms',
+      ...parts.flatMap(({ lua, bind, countsOnDeny }) => {
+        // Policies that counted this denied request report their state after it.
+        const counted = (after: string, before: string) =>
+          countsOnDeny ? `consume and ${after} or ${before}` : before;
+        return [
+          'allowed$ and 1 or 0',
+          counted(lua.after.remaining, lua.before.remaining),
+          counted(lua.after.reset, lua.before.reset),
+          lua.before.retry,
+        ].map(bind);
+      }),
+    ])}`,
+  ];
+  return `${[...header, '', ...body].filter((line) => line !== '').join('\n')}\n`;
+}
+
+/** Escalating blocks: after `threshold` denials within `within`, block for `block` × multiplier^level. */
+function penaltyLua(
+  penalty: NonNullable<ResolvedRateLimiterOptions['penalty']>,
+  key: string,
+  haveClock: boolean,
+): string {
+  return `  -- Penalty: count this denial; enough of them block the subject, longer each time.
+  do
+${haveClock ? '' : `${indent(indent(clockLine))}\n`}    local state = redis.call('HMGET', ${key}, 's', 'se', 'l', 'le')
+    local strikes, strikes_end = tonumber(state[1]) or 0, tonumber(state[2]) or 0
+    local level, level_end = tonumber(state[3]) or 0, tonumber(state[4]) or 0
+    if now >= strikes_end then strikes = 0; strikes_end = now + ${penalty.within} end
+    if now >= level_end then level = 0 end
+    strikes = strikes + 1
+    if strikes >= ${penalty.threshold} then
+      blocked_ms = math.max(1, math.floor(math.min(${penalty.maxBlock}, ${penalty.block} * ${penalty.multiplier} ^ level)))
+      redis.call('SET', KEYS[1], 1, 'PX', blocked_ms)
+      level = level + 1
+      strikes = 0
+    end
+    level_end = now + ${penalty.forgetAfter}
+    redis.call('HSET', ${key}, 's', strikes, 'se', strikes_end, 'l', level, 'le', level_end)
+    redis.call('PEXPIRE', ${key}, math.max(strikes_end, level_end) - now)
+  end`;
 }

@@ -11,13 +11,15 @@ export interface Decision {
 }
 
 /**
- * Reads the reply of check-limits.lua: `{allowed, blocked ms, …}`, then per
- * policy `remaining, reset ms` when the request was admitted and consumed
- * (`compact`), else `allowed, remaining, reset ms, retry ms`. The limit of each
- * policy is known here, so the script does not send it.
+ * Reads the reply of the check-limits script, a string of integers:
+ * `allowed, blocked ms`, then per policy `remaining, reset ms` when the
+ * request was admitted and consumed (`compact`), else `allowed, remaining,
+ * reset ms, retry ms`. The limit of each policy is known here, so the script
+ * does not send it.
  */
-export function decodeDecision(reply: readonly number[], policies: readonly Policy[], compact: boolean): Decision {
-  const blockedForMs = Number(reply[1]);
+export function decodeDecision(text: string, policies: readonly Policy[], compact: boolean): Decision {
+  const reply = text.split(' ').map(Number);
+  const blockedForMs = reply[1] as number;
   const allowed = reply[0] === 1;
   const width = compact && allowed ? 2 : 4;
   return {
@@ -46,8 +48,8 @@ export function decodeDecision(reply: readonly number[], policies: readonly Poli
           algorithm: policy.algorithm,
           allowed: true,
           limit,
-          remaining: Number(reply[base]),
-          resetAfterMs: Number(reply[base + 1]),
+          remaining: reply[base] as number,
+          resetAfterMs: reply[base + 1] as number,
           retryAfterMs: 0,
         };
       }
@@ -56,9 +58,9 @@ export function decodeDecision(reply: readonly number[], policies: readonly Poli
         algorithm: policy.algorithm,
         allowed: reply[base] === 1,
         limit,
-        remaining: Number(reply[base + 1]),
-        resetAfterMs: Number(reply[base + 2]),
-        retryAfterMs: Number(reply[base + 3]),
+        remaining: reply[base + 1] as number,
+        resetAfterMs: reply[base + 2] as number,
+        retryAfterMs: reply[base + 3] as number,
       };
     }),
   };

@@ -4,7 +4,7 @@ import type { Policy } from './options.js';
 
 /**
  * The in-process limiter used when Redis fails (failure mode `fallback`). It
- * applies the same algorithms as check-limits.lua, with this process's
+ * applies the same algorithms as the check-limits script (policy-lua.ts), with this process's
  * clock, to the subjects this process sees. Keep the two in step.
  */
 
@@ -21,7 +21,7 @@ type State = {
   leases?: Map<string, number>;
 };
 
-/** Mirrors an evaluator of check-limits.lua: the state now, and after consuming this request. */
+/** Mirrors an evaluator of the check-limits script (policy-lua.ts): the state now, and after consuming this request. */
 type Evaluation = {
   allowed: boolean;
   limit: number;
@@ -227,7 +227,7 @@ export class MemoryLimiter {
       evaluation: evaluate(policy, this.state(subject, policy), now, cost, options.id),
     }));
     const allowed = evaluations.every(({ evaluation }) => evaluation.allowed);
-    // As in check-limits.lua: consume from every policy or none; denied
+    // As in the check-limits script (policy-lua.ts): consume from every policy or none; denied
     // requests count only with consumeOnDeny and never take leases.
     const policies = evaluations.map(({ policy, evaluation }) => {
       const written = options.consume && (allowed || (options.consumeOnDeny && !evaluation.lease));

@@ -147,7 +147,13 @@ export const rateLimiterOptionsSchema = z
     /** Bound on each call to Redis. @default "500ms" */
     timeout: durationSchema({ min: 1, max: 60_000 }).default(500),
     failure: failureSchema.default({ mode: 'open', fallbackShare: 1, fallbackMaxSubjects: 10_000 }),
-    /** Escalating blocks after repeated denials. @default undefined (off) */
+    /**
+     * Lets `block()` deny a subject for a while. Each check then reads the
+     * subject's block key first: one more Redis command per check, so it is
+     * off unless asked for. A `penalty` turns it on. @default false
+     */
+    blocks: z.boolean().default(false),
+    /** Escalating blocks after repeated denials (turns `blocks` on). @default undefined (off) */
     penalty: penaltySchema.optional(),
     /** Skip Redis for subjects known to be denied until their retry time. @default false */
     deniedCache: z.union([z.literal(false), deniedCacheSchema]).default(false),
@@ -165,7 +171,7 @@ export const rateLimiterOptionsSchema = z
       names.add(name);
       return { ...policy, name } as Policy;
     });
-    return { ...options, policies };
+    return { ...options, policies, blocks: options.blocks || options.penalty !== undefined };
   });
 
 export type RateLimiterOptions = z.input<typeof rateLimiterOptionsSchema>;

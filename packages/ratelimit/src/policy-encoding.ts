@@ -1,6 +1,6 @@
 import type { Policy } from './options.js';
 
-/** Algorithm codes and parameter order shared with the Lua scripts (see check-limits.lua). */
+/** Algorithm codes and parameter order used by refund-limits.lua. */
 export type EncodedPolicy = readonly [code: number, p1: number, p2: number, p3: number];
 
 export function encodePolicy(policy: Policy): EncodedPolicy {

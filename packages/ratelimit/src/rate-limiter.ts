@@ -68,7 +68,7 @@ export class RateLimiter {
   private readonly options: ResolvedRateLimiterOptions;
   private readonly driver: RedisDriver;
   private readonly keyspace: Keyspace;
-  private readonly checkLimits: LuaScript<number[]>;
+  private readonly checkLimits: LuaScript<string>;
   /** Key suffixes after `<namespace>:{<subject>}:`, escaped once: check-limits' KEYS, in order. */
   private readonly checkSuffixes: readonly string[];
   private readonly refundSuffixes: readonly string[];
@@ -91,8 +91,9 @@ export class RateLimiter {
     // reads state written in another layout.
     const suffixes = this.policies.map((policy) => ['p', policy.name, policy.algorithm].map(escapeKeyPart).join(':'));
     const penalty = this.options.penalty;
-    this.checkLimits = checkLimitsScript(this.policies, this.options.consumeOnDeny, penalty);
-    this.checkSuffixes = ['block', ...suffixes, ...(penalty ? ['penalty'] : [])];
+    const { consumeOnDeny, blocks } = this.options;
+    this.checkLimits = checkLimitsScript({ policies: this.policies, consumeOnDeny, penalty, blocks });
+    this.checkSuffixes = [...(blocks ? ['block'] : []), ...suffixes, ...(penalty ? ['penalty'] : [])];
     this.allSuffixes = ['block', 'penalty', ...suffixes];
     const refundable = this.policies.flatMap((policy, index) =>
       policy.algorithm === 'concurrency' ? [] : [{ policy, suffix: suffixes[index] as string }],
@@ -187,10 +188,19 @@ export class RateLimiter {
     await this.driver.command('UNLINK', this.keysOf(subject, this.allSuffixes), { timeoutMs: this.options.timeout });
   }
 
-  /** Denies every request of the subject for `duration`, whatever the policies say. */
+  /**
+   * Denies every request of the subject for `duration`, whatever the policies
+   * say. Needs the limiter's `blocks` option (or a `penalty`).
+   */
   async block(subject: string, duration: Duration): Promise<void> {
     this.validate(subject, undefined);
     const ms = parseOptions(blockCallSchema, { duration }, 'block()').duration;
+    if (!this.options.blocks) {
+      throw new InvalidOptionsError(
+        [{ path: 'blocks', message: 'must be true to block subjects (checks then read the block key)' }],
+        { context: 'RateLimiter' },
+      );
+    }
     await this.driver.command('SET', [this.keyspace.key(subject, 'block'), 1, 'PX', ms], {
       timeoutMs: this.options.timeout,
     });
@@ -204,15 +214,12 @@ export class RateLimiter {
     return suffixes.map((suffix) => prefix + suffix);
   }
 
-  private runCheck(subject: string, cost: number, requestId: string, consume: boolean): Promise<number[]> {
-    return this.driver.script(
-      this.checkLimits,
-      this.keysOf(subject, this.checkSuffixes),
-      [consume ? 1 : 0, cost, requestId],
-      {
-        timeoutMs: this.options.timeout,
-      },
-    );
+  private runCheck(subject: string, cost: number, requestId: string, consume: boolean): Promise<string> {
+    // Trailing arguments are sent only when needed: ioredis spends time on each one.
+    const args = this.needsRequestId ? [cost, consume ? 1 : 0, requestId] : consume ? [cost] : [cost, 0];
+    return this.driver.script(this.checkLimits, this.keysOf(subject, this.checkSuffixes), args, {
+      timeoutMs: this.options.timeout,
+    });
   }
 
   /** Validates the call before anything is sent; returns the cost. */

@@ -49,6 +49,27 @@ describeTopologies('rate limiter behaviour', (t) => {
     });
   });
 
+  // Each limiter's script is generated with one set of locals per policy;
+  // Lua allows 200 locals per function, so the largest limiter must still compile.
+  it.each<PolicyInput>([
+    { algorithm: 'fixed-window', limit: 10, window: '1m' },
+    { algorithm: 'fixed-window', limit: 10, window: '1m', align: 'first-hit' },
+    { algorithm: 'sliding-window', limit: 10, window: '1m' },
+    { algorithm: 'sliding-log', limit: 10, window: '1m' },
+    { algorithm: 'token-bucket', capacity: 10, refillRate: 1 },
+    { algorithm: 'gcra', limit: 10, period: '1m', burst: 10 },
+    { algorithm: 'concurrency', limit: 10, leaseTtl: '1m' },
+  ])('16 $algorithm policies (the most allowed) run in one script', async (policy) => {
+    const policies = Array.from({ length: 16 }, (_, index) => ({ ...policy, name: `p${index}` }));
+    const rl = limiter(policies, { blocks: true, consumeOnDeny: true, penalty: { threshold: 1, block: '1s' } });
+    const who = subject();
+    expect((await rl.limit(who, { cost: 10 })).policies.map((result) => result.remaining)).toEqual(Array(16).fill(0));
+    const denied = await rl.limit(who);
+    expect(denied.allowed).toBe(false);
+    expect(denied.policies).toHaveLength(16);
+    expect(denied.blockedForMs).toBeGreaterThan(0);
+  });
+
   describe('windows and refill', () => {
     it('a clock-aligned fixed window opens again at the boundary', async () => {
       const rl = limiter([{ algorithm: 'fixed-window', limit: 2, window: '500ms' }]);
@@ -160,7 +181,7 @@ describeTopologies('rate limiter behaviour', (t) => {
     });
 
     it('block denies everything for its duration', async () => {
-      const rl = limiter([{ algorithm: 'fixed-window', limit: 100, window: '1h' }]);
+      const rl = limiter([{ algorithm: 'fixed-window', limit: 100, window: '1h' }], { blocks: true });
       const who = subject();
       await rl.block(who, '300ms');
       const denied = await rl.limit(who);

@@ -102,6 +102,7 @@ describeTopologies('bad input', (t) => {
       ['refund of a bad cost', (l) => l.refund('s', { cost: -1 }), 'cost'],
       ['block without a duration', (l) => l.block('s', 0), 'duration: must be greater than 0'],
       ['peek of a bad cost', (l) => l.peek('s', { cost: 100 }), 'cost'],
+      ['block without the blocks option', (l) => l.block('s', '1s'), 'blocks: must be true'],
     ])('%s → InvalidOptionsError, nothing written', async (_case, call, field) => {
       const limiter = new RateLimiter(base());
       await expect(call(limiter)).rejects.toThrow(InvalidOptionsError);

@@ -1,7 +1,7 @@
 -- refund-limits: gives units back to every policy of a subject (a request that turned out not to count)
 -- KEYS[1...] one state key per policy, in the order of the policy arguments
 -- ARGV[1] units to give back
--- ARGV[2...] four values per policy: algorithm code and its three parameters, as in check-limits
+-- ARGV[2...] four values per policy: algorithm code and its three parameters (policy-encoding.ts)
 -- Reply: the number of policies whose state changed
 
 local time = redis.call('TIME')
