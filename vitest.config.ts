@@ -7,6 +7,7 @@ const root = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const sourceAliases = [
   { find: /^@redkit\/core$/, replacement: root('packages/core/src/index.ts') },
   { find: /^@redkit\/core\/otel$/, replacement: root('packages/core/src/otel.ts') },
+  { find: /^@redkit\/lock$/, replacement: root('packages/lock/src/index.ts') },
   { find: /^@redkit\/ratelimit$/, replacement: root('packages/ratelimit/src/index.ts') },
   { find: /^@redkit\/ratelimit\/(express|fastify|nest)$/, replacement: root('packages/ratelimit/src/$1.ts') },
   { find: /^@redkit\/testing$/, replacement: root('packages/testing/src/index.ts') },
@@ -22,7 +23,7 @@ const luaAsText: Plugin = {
   },
 };
 
-const packages = ['core', 'testing', 'ratelimit'];
+const packages = ['core', 'testing', 'ratelimit', 'lock'];
 
 export default defineConfig({
   plugins: [luaAsText],

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * `require`. Needs the packages built (`npm test` builds first).
  */
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const packages = ['@redkit/core', '@redkit/testing', '@redkit/ratelimit'];
+const packages = ['@redkit/core', '@redkit/testing', '@redkit/ratelimit', '@redkit/lock'];
 const ioredisVersion = '6.0.0';
 
 let work: string;
@@ -58,7 +58,11 @@ try {
   const detach = otel.instrument(limiter.events, { tracer: true });
   const limited = [(await limiter.limit('u')).allowed, (await limiter.limit('u')).allowed];
   detach();
-  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited }));
+  const mutex = new lock.Mutex({ redis, namespace: 'packed' });
+  const held = await mutex.acquire('r');
+  const locked = [typeof held.fencingToken, await mutex.tryAcquire('r'), await held.release()];
+  await mutex.close();
+  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked }));
   redis.disconnect();
 } finally {
   await server.stop();
@@ -66,18 +70,25 @@ try {
 `;
 
 describe('packed packages in a fresh project', () => {
-  const expected = { first: 1, second: 2, invalid: 'InvalidOptionsError', ms: 1500, limited: [true, false] };
+  const expected = {
+    first: 1,
+    second: 2,
+    invalid: 'InvalidOptionsError',
+    ms: 1500,
+    limited: [true, false],
+    locked: ['bigint', null, 'released'],
+  };
 
   it('load with import (ESM)', () => {
     const source = program(
-      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const otel = await import('@redkit/core/otel');",
+      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const otel = await import('@redkit/core/otel');",
     );
     writeFileSync(join(app, 'esm.mjs'), source);
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], app))).toEqual(expected);
   });
 
   it('load with require (CommonJS)', () => {
-    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
+    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
     writeFileSync(join(app, 'cjs.cjs'), source);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], app))).toEqual(expected);
   });

@@ -1,0 +1,47 @@
+-- acquire-lock: takes the locks of one or more resources for a token, all or none, and issues a fencing token
+-- KEYS[1] fencing counter of the resources' hash tag (string, never expires)
+-- KEYS[2] waiters flag of the hash tag (string, exists while a caller waits for one of its resources)
+-- KEYS[3...] one lock key per resource (string holding the holder's token, expiring after the ttl)
+-- ARGV[1] token of this acquire call (random, the same on every attempt of the call)
+-- ARGV[2] ttl in ms
+-- ARGV[3] ms to keep the waiters flag when busy (0: the caller will not wait, so nobody needs a wake-up)
+-- Reply: {1, fencing token as a decimal string} when acquired;
+--   {0, ms until the lock that blocked expires (-1 when unknown)} when busy
+--
+-- A lock that already holds this call's token counts as free: an earlier
+-- attempt of the same call succeeded but its reply was lost (a timeout), so a
+-- retry is idempotent and never blocks on itself.
+
+local token = ARGV[1]
+local ttl = ARGV[2]
+
+if #KEYS == 3 then
+  if not redis.call('SET', KEYS[3], token, 'NX', 'PX', ttl) then
+    if redis.call('GET', KEYS[3]) ~= token then
+      if ARGV[3] ~= '0' then redis.call('SET', KEYS[2], '1', 'PX', ARGV[3]) end
+      return {0, redis.call('PTTL', KEYS[3])}
+    end
+    redis.call('PEXPIRE', KEYS[3], ttl)
+  end
+else
+  for index = 3, #KEYS do
+    local holder = redis.call('GET', KEYS[index])
+    if holder and holder ~= token then
+      if ARGV[3] ~= '0' then redis.call('SET', KEYS[2], '1', 'PX', ARGV[3]) end
+      return {0, redis.call('PTTL', KEYS[index])}
+    end
+  end
+  for index = 3, #KEYS do redis.call('SET', KEYS[index], token, 'PX', ttl) end
+end
+
+-- Fencing token: the larger of the last one + 1 and the server clock in µs.
+-- The counter alone makes it strictly increasing on one server; the clock
+-- keeps it increasing after a failover that lost the counter's last writes
+-- (the promoted replica's clock has moved on by more than the failover took).
+local time = redis.call('TIME')
+local fence = time[1] * 1000000 + time[2]
+local last = tonumber(redis.call('GET', KEYS[1]))
+if last and last >= fence then fence = last + 1 end
+fence = string.format('%.0f', fence)
+redis.call('SET', KEYS[1], fence)
+return {1, fence}

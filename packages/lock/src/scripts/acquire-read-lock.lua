@@ -1,0 +1,45 @@
+-- acquire-read-lock: takes a read lock (shared with other readers) and issues a fencing token
+-- KEYS[1] fencing counter of the resource's hash tag (string, never expires)
+-- KEYS[2] waiters flag of the hash tag
+-- KEYS[3] writer lock (string holding the writer's token)
+-- KEYS[4] writer intent (string: a writer waits for the readers to leave)
+-- KEYS[5] readers (sorted set: member token, score lease expiry in ms on the Redis clock)
+-- ARGV[1] token of this acquire call (the same on every attempt of the call)
+-- ARGV[2] lease ttl in ms
+-- ARGV[3] ms to keep the waiters flag when busy (0: the caller will not wait)
+-- Reply: {1, fencing token as a decimal string} when acquired;
+--   {0, ms until the writer's lock expires (-1 when unknown)} when a writer holds or waits
+
+local token = ARGV[1]
+local ttl = tonumber(ARGV[2])
+
+-- New readers wait while a writer holds the lock or waits for one, so a
+-- steady stream of readers cannot starve writers. A retry of a call whose
+-- earlier attempt got in (its reply was lost) keeps its place.
+if not redis.call('ZSCORE', KEYS[5], token) then
+  local blocker = nil
+  if redis.call('EXISTS', KEYS[3]) == 1 then
+    blocker = KEYS[3]
+  elseif redis.call('EXISTS', KEYS[4]) == 1 then
+    blocker = KEYS[4]
+  end
+  if blocker then
+    local flag_ms = tonumber(ARGV[3])
+    if flag_ms > 0 then redis.call('SET', KEYS[2], '1', 'PX', flag_ms) end
+    return {0, blocker == KEYS[3] and redis.call('PTTL', KEYS[3]) or -1}
+  end
+end
+
+local time = redis.call('TIME')
+local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now_ms)
+redis.call('ZADD', KEYS[5], now_ms + ttl, token)
+if redis.call('PTTL', KEYS[5]) < ttl then redis.call('PEXPIRE', KEYS[5], ttl) end
+
+-- Fencing token: as in acquire-lock.lua, the larger of the last one + 1 and the clock in µs.
+local fence = time[1] * 1000000 + time[2]
+local last = tonumber(redis.call('GET', KEYS[1]))
+if last and last >= fence then fence = last + 1 end
+fence = string.format('%.0f', fence)
+redis.call('SET', KEYS[1], fence)
+return {1, fence}

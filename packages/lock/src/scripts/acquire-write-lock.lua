@@ -1,0 +1,45 @@
+-- acquire-write-lock: takes the write lock (no other writer, no reader) and issues a fencing token
+-- KEYS[1] fencing counter of the resource's hash tag (string, never expires)
+-- KEYS[2] waiters flag of the hash tag
+-- KEYS[3] writer lock (string holding the writer's token)
+-- KEYS[4] writer intent (string: the token of a writer waiting for the readers to leave)
+-- KEYS[5] readers (sorted set: member token, score lease expiry in ms on the Redis clock)
+-- ARGV[1] token of this acquire call (the same on every attempt of the call)
+-- ARGV[2] lock ttl in ms
+-- ARGV[3] ms to keep the waiters flag and the writer intent when busy (0: the caller will not wait)
+-- Reply: {1, fencing token as a decimal string} when acquired;
+--   {0, ms until the blocking writer's lock or the last reader's lease expires} when busy
+
+local token = ARGV[1]
+local ttl = ARGV[2]
+local flag_ms = tonumber(ARGV[3])
+
+local writer = redis.call('GET', KEYS[3])
+if writer and writer ~= token then
+  if flag_ms > 0 then redis.call('SET', KEYS[2], '1', 'PX', flag_ms) end
+  return {0, redis.call('PTTL', KEYS[3])}
+end
+
+local time = redis.call('TIME')
+local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now_ms)
+if redis.call('ZCARD', KEYS[5]) > 0 then
+  if flag_ms > 0 then
+    -- Announce the waiting writer: new readers hold back until it got its turn or gave up.
+    redis.call('SET', KEYS[2], '1', 'PX', flag_ms)
+    redis.call('SET', KEYS[4], token, 'PX', flag_ms)
+  end
+  local last = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')
+  return {0, math.max(0, tonumber(last[2]) - now_ms)}
+end
+
+redis.call('SET', KEYS[3], token, 'PX', ttl)
+if redis.call('GET', KEYS[4]) == token then redis.call('DEL', KEYS[4]) end
+
+-- Fencing token: as in acquire-lock.lua, the larger of the last one + 1 and the clock in µs.
+local fence = time[1] * 1000000 + time[2]
+local last = tonumber(redis.call('GET', KEYS[1]))
+if last and last >= fence then fence = last + 1 end
+fence = string.format('%.0f', fence)
+redis.call('SET', KEYS[1], fence)
+return {1, fence}
