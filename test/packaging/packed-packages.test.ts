@@ -62,7 +62,10 @@ try {
   const held = await mutex.acquire('r');
   const locked = [typeof held.fencingToken, await mutex.tryAcquire('r'), await held.release()];
   await mutex.close();
-  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked }));
+  // Error classes report new.target.name: a bundler rename would show here.
+  const misnamed = [core, testing, ratelimit, lock].flatMap((exports) =>
+    Object.entries(exports).filter(([key, value]) => key.endsWith('Error') && typeof value === 'function' && value.name !== key).map(([key, value]) => key + ' is ' + value.name));
+  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, misnamed }));
   redis.disconnect();
 } finally {
   await server.stop();
@@ -77,6 +80,7 @@ describe('packed packages in a fresh project', () => {
     ms: 1500,
     limited: [true, false],
     locked: ['bigint', null, 'released'],
+    misnamed: [],
   };
 
   it('load with import (ESM)', () => {

@@ -56,12 +56,18 @@ export class InvalidOptionsError extends RedkitError {
 
   /** Builds the error from a zod failure, naming each bad field by its path. */
   static fromZod(error: ZodError, context?: string): InvalidOptionsError {
-    const issues = error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.'),
-      message: issue.message,
-    }));
-    return new InvalidOptionsError(issues, { cause: error, ...(context ? { context } : {}) });
+    return invalidOptionsFromZod(error, context);
   }
+}
+
+// Outside the class body: a class that names itself inside its body is
+// renamed `_InvalidOptionsError` by the bundler, and `name` would say so.
+function invalidOptionsFromZod(error: ZodError, context?: string): InvalidOptionsError {
+  const issues = error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  return new InvalidOptionsError(issues, { cause: error, ...(context ? { context } : {}) });
 }
 
 /**
