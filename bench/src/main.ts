@@ -63,9 +63,11 @@ async function runScenario(scenario: Scenario, target: Target, label: string, lo
       // Counted around the measured part only: warm-up and setup calls stay out.
       const before = await readCommandCounts(target.redis);
       const serverCpuBefore = await readServerCpuSeconds(target.redis);
+      const countedBefore = variant.count?.() ?? 0;
       const nodeCpuBefore = process.cpuUsage();
       const timing = await timed();
       const nodeCpu = process.cpuUsage(nodeCpuBefore);
+      const countedPerOp = variant.count ? (variant.count() - countedBefore) / timing.ops : undefined;
       const serverCpu = (await readServerCpuSeconds(target.redis)) - serverCpuBefore;
       const after = await readCommandCounts(target.redis);
       const commands = perOperation(before, after, timing.ops);
@@ -76,6 +78,7 @@ async function runScenario(scenario: Scenario, target: Target, label: string, lo
         cmdsPerOp: total(commands),
         nodeUsPerOp: (nodeCpu.user + nodeCpu.system) / timing.ops,
         redisUsPerOp: (serverCpu * 1e6) / timing.ops,
+        countedPerOp,
       };
     }),
   );

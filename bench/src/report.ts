@@ -11,6 +11,8 @@ export interface VariantResult extends Timing {
   readonly nodeUsPerOp: number;
   /** CPU time of the Redis masters per operation, in µs. */
   readonly redisUsPerOp: number;
+  /** Share of the operations with the scenario's `counted` outcome; undefined when it counts none. */
+  readonly countedPerOp: number | undefined;
 }
 
 /** One scenario's variants on one topology. */
@@ -39,6 +41,7 @@ export interface Environment {
 interface Row {
   variant: string;
   opsPerSec: string;
+  counted: string;
   p50: string;
   p99: string;
   cmdsPerOp: string;
@@ -48,9 +51,10 @@ interface Row {
   rounds: string;
 }
 
-const columns: [keyof Row, string][] = [
+const allColumns: [keyof Row, string][] = [
   ['variant', 'variant'],
   ['opsPerSec', 'ops/s'],
+  ['counted', ''],
   ['p50', 'p50 ms'],
   ['p99', 'p99 ms'],
   ['cmdsPerOp', 'cmds/op'],
@@ -59,6 +63,13 @@ const columns: [keyof Row, string][] = [
   ['ratio', 'ratio'],
   ['rounds', 'ops/s of each round'],
 ];
+
+/** The columns of a scenario's tables: the `counted` one only when the scenario counts an outcome. */
+function columnsOf(scenario: Scenario): [keyof Row, string][] {
+  const { counted } = scenario;
+  if (counted === undefined) return allColumns.filter(([key]) => key !== 'counted');
+  return allColumns.map(([key, label]) => [key, key === 'counted' ? `${counted}/s (% of ops)` : label]);
+}
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const fixed = (value: number) => value.toFixed(2);
@@ -69,6 +80,10 @@ function rows(scenario: Scenario, topology: TopologyResult): Row[] {
   return topology.variants.map(({ name, median, rounds }) => ({
     variant: name === scenario.baseline ? `${name} (baseline)` : name,
     opsPerSec: integer.format(median.opsPerSec),
+    counted:
+      median.countedPerOp === undefined
+        ? ''
+        : `${integer.format(median.opsPerSec * median.countedPerOp)} (${(median.countedPerOp * 100).toFixed(1)}%)`,
     p50: fixed(median.p50Ms),
     p99: fixed(median.p99Ms),
     cmdsPerOp: fixed(median.cmdsPerOp),
@@ -82,6 +97,7 @@ function rows(scenario: Scenario, topology: TopologyResult): Row[] {
 /** Prints one aligned table per topology of a scenario. */
 export function printScenario({ scenario, topologies }: ScenarioResult): void {
   console.log(`\n${scenario.name}: ${scenario.title}`);
+  const columns = columnsOf(scenario);
   for (const topology of topologies) {
     const table = rows(scenario, topology);
     const widths = columns.map(([key, label]) => Math.max(label.length, ...table.map((row) => row[key].length)));
@@ -95,6 +111,7 @@ export function printScenario({ scenario, topologies }: ScenarioResult): void {
 
 function markdownTable(scenario: Scenario, topology: TopologyResult): string {
   const table = rows(scenario, topology);
+  const columns = columnsOf(scenario);
   const numeric = columns.map(([key]) => key !== 'variant');
   return [
     `| ${columns.map(([, label]) => label).join(' | ')} |`,

@@ -13,6 +13,11 @@ export interface Variant {
   setup?(): Promise<void>;
   /** Performs operation number `i`; the same `i` means the same input for every variant. */
   run(i: number): Promise<unknown>;
+  /**
+   * Running total of operations that had the scenario's {@link Scenario.counted}
+   * outcome (e.g. a lock acquired); read before and after the measured part.
+   */
+  count?(): number;
 }
 
 /** A side-by-side comparison of variants doing the same work. */
@@ -24,6 +29,12 @@ export interface Scenario {
   readonly description: string;
   /** Name of the variant the others are divided by (ratio 1.0). */
   readonly baseline: string;
+  /**
+   * An outcome every variant counts with `count()`, for scenarios where
+   * operations may or may not achieve it (e.g. `acquired`): the report adds
+   * a column with it per second and as a share of the operations.
+   */
+  readonly counted?: string;
   /** Variants bound to `target`; made per target because they capture its client. */
   variants(target: Target): Variant[];
 }

@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario.js';
 import { coreScript } from './core-script.js';
+import { lockContended, lockUncontended } from './lock.js';
 import { rateLimitFixedWindow, rateLimitFixedWindowHot } from './ratelimit-fixed-window.js';
 import { rateLimitMultiPolicy } from './ratelimit-multi-policy.js';
 import { rateLimitSlidingWindow, rateLimitSlidingWindowHot } from './ratelimit-sliding-window.js';
@@ -13,5 +14,7 @@ export const scenarios: ReadonlyMap<string, Scenario> = new Map(
     rateLimitSlidingWindow,
     rateLimitSlidingWindowHot,
     rateLimitMultiPolicy,
+    lockUncontended,
+    lockContended,
   ].map((scenario) => [scenario.name, scenario]),
 );
