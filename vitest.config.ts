@@ -8,6 +8,7 @@ const sourceAliases = [
   { find: /^@redkit\/core$/, replacement: root('packages/core/src/index.ts') },
   { find: /^@redkit\/core\/otel$/, replacement: root('packages/core/src/otel.ts') },
   { find: /^@redkit\/lock$/, replacement: root('packages/lock/src/index.ts') },
+  { find: /^@redkit\/lock\/(redlock)$/, replacement: root('packages/lock/src/$1.ts') },
   { find: /^@redkit\/ratelimit$/, replacement: root('packages/ratelimit/src/index.ts') },
   { find: /^@redkit\/ratelimit\/(express|fastify|nest)$/, replacement: root('packages/ratelimit/src/$1.ts') },
   { find: /^@redkit\/testing$/, replacement: root('packages/testing/src/index.ts') },

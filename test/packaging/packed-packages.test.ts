@@ -62,10 +62,16 @@ try {
   const held = await mutex.acquire('r');
   const locked = [typeof held.fencingToken, await mutex.tryAcquire('r'), await held.release()];
   await mutex.close();
+  // The Redlock subpath (one instance is a quorum of 1), throwing the main entry's error classes.
+  const quorum = new redlock.RedlockMutex({ clients: [redis], namespace: 'packed-redlock' });
+  const quorumLock = await quorum.acquire('r');
+  const busy = await quorum.acquire('r', { wait: 0 }).catch((error) => error);
+  const redlocked = [quorumLock.fencingToken, await quorum.tryAcquire('r'), busy instanceof lock.LockBusyError, redlock.QuorumUnavailableError === lock.QuorumUnavailableError, await quorumLock.release()];
+  await quorum.close();
   // Error classes report new.target.name: a bundler rename would show here.
-  const misnamed = [core, testing, ratelimit, lock].flatMap((exports) =>
+  const misnamed = [core, testing, ratelimit, lock, redlock].flatMap((exports) =>
     Object.entries(exports).filter(([key, value]) => key.endsWith('Error') && typeof value === 'function' && value.name !== key).map(([key, value]) => key + ' is ' + value.name));
-  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, misnamed }));
+  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), misnamed }));
   redis.disconnect();
 } finally {
   await server.stop();
@@ -80,19 +86,20 @@ describe('packed packages in a fresh project', () => {
     ms: 1500,
     limited: [true, false],
     locked: ['bigint', null, 'released'],
+    redlocked: ['none', 'none', true, true, 'released'],
     misnamed: [],
   };
 
   it('load with import (ESM)', () => {
     const source = program(
-      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const otel = await import('@redkit/core/otel');",
+      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const otel = await import('@redkit/core/otel');",
     );
     writeFileSync(join(app, 'esm.mjs'), source);
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], app))).toEqual(expected);
   });
 
   it('load with require (CommonJS)', () => {
-    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
+    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
     writeFileSync(join(app, 'cjs.cjs'), source);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], app))).toEqual(expected);
   });

@@ -5,6 +5,26 @@ function describe(resources: readonly string[]): string {
   return resources.map((resource) => JSON.stringify(resource)).join(', ');
 }
 
+/** How the instances of a Redlock quorum answered one acquire attempt. */
+export interface QuorumVotes {
+  /** Instances that granted the lock (this attempt gave them back). */
+  readonly granted: number;
+  /** Instances where another holder had it. */
+  readonly busy: number;
+  /** Instances that failed, timed out or had not answered when the attempt was decided. */
+  readonly unreachable: number;
+}
+
+/** What a Redlock quorum answered while `acquire` waited (see {@link LockBusyError.quorum}). */
+export interface QuorumBusyDetail {
+  /** Instances in the quorum (N). */
+  readonly instances: number;
+  /** Instances that must grant a lock: `floor(N / 2) + 1`. */
+  readonly required: number;
+  /** One entry per attempt, oldest first (the last 100 when there were more). */
+  readonly votes: readonly QuorumVotes[];
+}
+
 /**
  * `acquire()` waited as long as it was allowed to (`wait`) and the lock stayed
  * taken. `tryAcquire()` returns `null` instead.
@@ -15,16 +35,26 @@ export class LockBusyError extends RedkitError {
   readonly attempts: number;
   /** How long the call waited, in ms. */
   readonly waitedMs: number;
+  /** With the Redlock adapter: how many instances agreed at each attempt. Otherwise `undefined`. */
+  readonly quorum: QuorumBusyDetail | undefined;
 
-  constructor(resources: readonly string[], attempts: number, waitedMs: number) {
+  constructor(resources: readonly string[], attempts: number, waitedMs: number, quorum?: QuorumBusyDetail) {
     super(
       'E_LOCK_BUSY',
-      `${describe(resources)} still locked by another holder after ${attempts} attempt${attempts === 1 ? '' : 's'} over ${Math.round(waitedMs)}ms`,
+      `${describe(resources)} still locked by another holder after ${attempts} attempt${attempts === 1 ? '' : 's'} over ${Math.round(waitedMs)}ms${quorum ? describeVotes(quorum) : ''}`,
     );
     this.resources = resources;
     this.attempts = attempts;
     this.waitedMs = waitedMs;
+    this.quorum = quorum;
   }
+}
+
+function describeVotes({ instances, required, votes }: QuorumBusyDetail): string {
+  const shown = votes.slice(-10).map((vote) => vote.granted);
+  const last = votes.at(-1);
+  const lastDetail = last ? `; last attempt: ${last.busy} busy, ${last.unreachable} unreachable` : '';
+  return ` (instances that agreed per attempt${votes.length > shown.length ? ', last 10' : ''}: ${shown.join(', ')}; ${required} of ${instances} needed${lastDetail})`;
 }
 
 /**
@@ -85,12 +115,51 @@ export class LockClosedError extends RedkitError {
   }
 }
 
+/**
+ * Too few instances of a Redlock quorum answered for the operation to reach
+ * a quorum. A `RedisUnavailableError` (code `E_REDIS_UNAVAILABLE`) that
+ * names the instances.
+ */
+export class QuorumUnavailableError extends RedisUnavailableError {
+  /** The operation that failed. */
+  readonly operation: 'acquire' | 'extend' | 'release';
+  /** Instances (`host:port`) that failed or timed out. */
+  readonly unreachable: readonly string[];
+  /** Instances in the quorum (N). */
+  readonly instances: number;
+  /** Instances that must agree: `floor(N / 2) + 1`. */
+  readonly required: number;
+
+  constructor(
+    operation: 'acquire' | 'extend' | 'release',
+    failed: readonly { address: string; error: unknown }[],
+    pending: readonly string[],
+    instances: number,
+    required: number,
+    timedOut: boolean,
+  ) {
+    const detail = failed
+      .map(({ address, error }) => `${address}: ${error instanceof Error ? error.message : String(error)}`)
+      .join('; ');
+    const waiting = pending.length > 0 ? ` (no answer yet from ${pending.join(', ')})` : '';
+    super(
+      `${operation}: ${failed.length} of ${instances} Redis instances unreachable, a quorum needs ${required}${waiting}: ${detail}`,
+      { cause: failed[0]?.error, timedOut },
+    );
+    this.operation = operation;
+    this.unreachable = failed.map(({ address }) => address);
+    this.instances = instances;
+    this.required = required;
+  }
+}
+
 /** Errors thrown by @redkit/lock, for `instanceof` checks. */
 export const errors = {
   LockBusyError,
   LockLostError,
   LockReplicationError,
   LockClosedError,
+  QuorumUnavailableError,
   InvalidOptionsError,
   RedisUnavailableError,
 } as const;

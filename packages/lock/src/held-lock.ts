@@ -1,7 +1,7 @@
-import { type Duration, parseOptions, type TelemetryEmitter } from '@redkit/core';
+import { type Duration, parseOptions } from '@redkit/core';
 import { LockLostError } from './errors.js';
 import type { LockEvents } from './events.js';
-import type { FencedLock, LockLostReason, ReleaseStatus } from './lock.js';
+import type { Lock, LockLostReason, ReleaseStatus } from './lock.js';
 import { extendSchema } from './options.js';
 import type { ResourceKeys } from './resources.js';
 
@@ -13,9 +13,18 @@ export interface LeaseOps {
   release(keys: ResourceKeys, token: string, timeoutMs: number): Promise<number>;
 }
 
+/** The events a held lock emits: those every lock kind has, whatever its `acquired` payload. */
+interface LeaseEvents {
+  listens(type: 'extended' | 'released' | 'lost' | 'redis-failure'): boolean;
+  emit(type: 'extended', payload: LockEvents['extended']): void;
+  emit(type: 'released', payload: LockEvents['released']): void;
+  emit(type: 'lost', payload: LockEvents['lost']): void;
+  emit(type: 'redis-failure', payload: LockEvents['redis-failure']): void;
+}
+
 /** What a held lock needs from the instance that issued it. */
 export interface LockContext {
-  readonly events: TelemetryEmitter<LockEvents>;
+  readonly events: LeaseEvents;
   /** Bound on each call to Redis, in ms. */
   readonly timeoutMs: number;
   readonly driftFactor: number;
@@ -34,11 +43,15 @@ export function validityEnd(sentAt: number, ttlMs: number, driftFactor: number):
   return sentAt + ttlMs - (Math.floor(ttlMs * driftFactor) + 2) - Math.min(ttlMs * 0.05, 100);
 }
 
-/** A lock this process holds: validity, signal, extend, release. */
-export class HeldLock implements FencedLock {
+/**
+ * A lock this process holds: validity, signal, extend, release. `Fence` is
+ * `bigint` for kinds that issue fencing tokens (a `FencedLock`), `undefined`
+ * for the Redlock adapter.
+ */
+export class HeldLock<Fence extends bigint | undefined = bigint> implements Lock {
   readonly resources: readonly string[];
   readonly token: string;
-  readonly fencingToken: bigint;
+  readonly fencingToken: Fence;
   replicas: number | undefined;
   /** The keys of the resources (used by the lock kind's operations). */
   readonly keys: ResourceKeys;
@@ -59,7 +72,7 @@ export class HeldLock implements FencedLock {
     ops: LeaseOps,
     keys: ResourceKeys,
     token: string,
-    fencingToken: bigint,
+    fencingToken: Fence,
     ttlMs: number,
     sentAt: number,
   ) {

@@ -4,8 +4,11 @@ export {
   LockClosedError,
   LockLostError,
   LockReplicationError,
+  type QuorumBusyDetail,
+  QuorumUnavailableError,
+  type QuorumVotes,
 } from './errors.js';
-export type { LockEvents } from './events.js';
+export type { FencedAcquired, LockEvents } from './events.js';
 export type { FencedLock, Lock, LockLostReason, ReleaseStatus } from './lock.js';
 export { Mutex } from './mutex.js';
 export {

@@ -3,6 +3,7 @@ import { type AcquireSpec, LockEngine } from './engine.js';
 import type { LockEvents } from './events.js';
 import type { LeaseOps } from './held-lock.js';
 import type { FencedLock } from './lock.js';
+import { extendLock, lockKeys, releaseLock } from './lock-scripts.js';
 import {
   type AcquireOptions,
   acquireOptionsSchema,
@@ -13,16 +14,10 @@ import {
   type WithLockOptions,
   withLockOptionsSchema,
 } from './options.js';
-import { type ResourceKeys, resourceKeys } from './resources.js';
+import { resourceKeys } from './resources.js';
 import acquireLockSource from './scripts/acquire-lock.lua';
-import extendLockSource from './scripts/extend-lock.lua';
-import releaseLockSource from './scripts/release-lock.lua';
 
 const acquireLock = defineScript<[number, number | string]>('acquire-lock', acquireLockSource);
-const releaseLock = defineScript<number>('release-lock', releaseLockSource);
-const extendLock = defineScript<number>('extend-lock', extendLockSource);
-
-const lockKeys = (keys: ResourceKeys) => keys.ids.map((id) => `${id}:lock`);
 
 /**
  * A distributed mutual-exclusion lock on one Redis server or one Redis

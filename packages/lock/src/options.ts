@@ -1,4 +1,4 @@
-import { durationSchema, redisConnectionSchema } from '@redkit/core';
+import { durationSchema, isRedisConnection, type RedisConnection, redisConnectionSchema } from '@redkit/core';
 import { z } from 'zod';
 
 /** Longest ttl or wait: Node timers cannot be set further out (about 24.8 days). */
@@ -35,8 +35,8 @@ const replicasSchema = z
   })
   .strict();
 
-const sharedOptions = {
-  redis: redisConnectionSchema,
+/** Lease settings every lock kind has, the Redlock adapter included. */
+const leaseOptions = {
   /**
    * Lease length: a holder that dies loses the lock after this long.
    * @default "10s"
@@ -54,6 +54,11 @@ const sharedOptions = {
   driftFactor: z.number().min(0).max(0.5).default(0.01),
   /** Bound on each call to Redis. @default the client's command timeout */
   timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
+};
+
+const sharedOptions = {
+  redis: redisConnectionSchema,
+  ...leaseOptions,
   /**
    * How waiters learn that a lock was released: `pubsub` (a wake-up message,
    * with polling as a fallback; opens one subscriber connection per instance)
@@ -145,3 +150,75 @@ export type ResolvedWithLockOptions = z.output<typeof withLockOptionsSchema>;
 
 /** `extend(ttl)` of a held lock. */
 export const extendSchema = z.object({ ttl: ttlSchema });
+
+/** Where a standalone client connects (`host:port`, its socket path, or its Sentinel master), to tell servers apart. */
+export function addressOf(client: RedisConnection): string {
+  const options =
+    (
+      client as {
+        options?: { host?: string; port?: number; path?: string | null; sentinels?: unknown[] | null; name?: string };
+      }
+    ).options ?? {};
+  if (options.sentinels?.length) return `sentinel master ${options.name ?? 'mymaster'}`;
+  return options.path ? options.path : `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
+}
+
+/**
+ * The clients of a Redlock quorum: standalone clients of distinct servers.
+ * Two clients of one server would let that server vote twice.
+ */
+const quorumClientsSchema = z
+  .array(redisConnectionSchema)
+  .min(1, 'must list at least one client (one per independent Redis master)')
+  .max(99)
+  .superRefine((clients, ctx) => {
+    const seen = new Map<string, number>();
+    clients.forEach((client, index) => {
+      if (!isRedisConnection(client)) return;
+      if ((client as { isCluster?: boolean }).isCluster === true) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index],
+          message:
+            'must be a standalone client: Redlock needs independent masters, and a Redis Cluster is one system (use Mutex on a cluster)',
+        });
+        return;
+      }
+      const address = addressOf(client);
+      const first = seen.get(address);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index],
+          message: `connects to ${address} like clients.${first}: each client must reach a different, independent Redis master`,
+        });
+      } else seen.set(address, index);
+    });
+  });
+
+/** Options of `RedlockMutex` (`@redkit/lock/redlock`). */
+export const redlockMutexOptionsSchema = z
+  .object({
+    /**
+     * One standalone client per independent Redis master (typically 3 or 5).
+     * A lock needs `floor(N / 2) + 1` of them.
+     */
+    clients: quorumClientsSchema,
+    /** Key prefix: keys are `<namespace>:{<resource>}:lock` on every instance. @default "redlock" */
+    namespace: z.string().default('redlock'),
+    ...leaseOptions,
+  })
+  .strict();
+
+/** Options of one `RedlockMutex.tryAcquire` call: a single attempt. */
+export const redlockTryAcquireOptionsSchema = tryAcquireOptionsSchema.omit({ replicas: true });
+/** Options of one `RedlockMutex.acquire` call. */
+export const redlockAcquireOptionsSchema = acquireOptionsSchema.omit({ replicas: true });
+/** Options of one `RedlockMutex.withLock` call. */
+export const redlockWithLockOptionsSchema = withLockOptionsSchema.omit({ replicas: true });
+
+export type RedlockMutexOptions = z.input<typeof redlockMutexOptionsSchema>;
+export type ResolvedRedlockMutexOptions = z.output<typeof redlockMutexOptionsSchema>;
+export type RedlockTryAcquireOptions = z.input<typeof redlockTryAcquireOptionsSchema>;
+export type RedlockAcquireOptions = z.input<typeof redlockAcquireOptionsSchema>;
+export type RedlockWithLockOptions = z.input<typeof redlockWithLockOptionsSchema>;

@@ -3,6 +3,7 @@ import { type AcquireSpec, LockEngine } from './engine.js';
 import type { LockEvents } from './events.js';
 import type { LeaseOps } from './held-lock.js';
 import type { FencedLock } from './lock.js';
+import { extendLock, releaseLock } from './lock-scripts.js';
 import {
   type AcquireOptions,
   acquireOptionsSchema,
@@ -16,15 +17,11 @@ import {
 import { type ResourceKeys, resourceKeys } from './resources.js';
 import acquireReadLockSource from './scripts/acquire-read-lock.lua';
 import acquireWriteLockSource from './scripts/acquire-write-lock.lua';
-import extendLockSource from './scripts/extend-lock.lua';
 import extendPermitSource from './scripts/extend-permit.lua';
-import releaseLockSource from './scripts/release-lock.lua';
 import releasePermitSource from './scripts/release-permit.lua';
 
 const acquireReadLock = defineScript<[number, number | string]>('acquire-read-lock', acquireReadLockSource);
 const acquireWriteLock = defineScript<[number, number | string]>('acquire-write-lock', acquireWriteLockSource);
-const releaseLock = defineScript<number>('release-lock', releaseLockSource);
-const extendLock = defineScript<number>('extend-lock', extendLockSource);
 const releasePermit = defineScript<number>('release-permit', releasePermitSource);
 const extendPermit = defineScript<number>('extend-permit', extendPermitSource);
 
