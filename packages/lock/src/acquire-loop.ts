@@ -9,16 +9,25 @@ import type { ResourceKeys } from './resources.js';
 import { runWithLock } from './run-with-lock.js';
 import type { Waiter, WakeUps } from './wake-ups.js';
 
-/** One attempt's answer: `[1, fencing token]` when acquired, `[0, ms until it may be free or -1]` when busy. */
-export type AttemptReply = readonly [number, number | string | undefined];
+/**
+ * One attempt's answer, one integer (the cheapest reply to send and decode):
+ * above 0 when acquired (the fencing token, for kinds that issue them), 0 when
+ * busy with no hint, below 0 when busy and the lock may be free in
+ * `-reply - 1` ms.
+ */
+export type AttemptReply = number;
+
+/** The {@link AttemptReply} of a busy attempt whose blocker's lease ends in `ms` (negative: unknown). */
+export function busyReply(ms: number): AttemptReply {
+  return ms >= 0 ? -1 - ms : 0;
+}
 
 /** How one kind of lock takes its lock. */
 export interface AcquireSpec {
   readonly keys: ResourceKeys;
   /**
-   * One attempt. Resolves `[1, fencing token]` when acquired (`[1, undefined]`
-   * for a lock without fencing tokens), `[0, ms until it may be free or -1]`
-   * when busy; rejects with `RedisUnavailableError` when Redis did not answer.
+   * One attempt (see {@link AttemptReply}); rejects with
+   * `RedisUnavailableError` when Redis did not answer.
    */
   attempt(token: string, ttlMs: number, waitFlagMs: number, timeoutMs: number): Promise<AttemptReply>;
   readonly ops: LeaseOps;
@@ -168,6 +177,9 @@ export abstract class AcquireLoop<Fence extends bigint | undefined, Acquired ext
   }
 
   /** The payload of the `acquired` event. */
+  /** The fencing token of an acquired attempt's reply (`undefined` for kinds without). */
+  protected abstract fenceOf(reply: AttemptReply): Fence;
+
   protected abstract acquiredEvent(lock: HeldLock<Fence>, attempts: number, durationMs: number): Acquired;
 
   private async take(spec: Spec, settings: CallSettings): Promise<HeldLock<Fence> | Busy> {
@@ -213,8 +225,8 @@ export abstract class AcquireLoop<Fence extends bigint | undefined, Acquired ext
           });
         }
 
-        if (reply && reply[0] === 1) {
-          const fence = (reply[1] === undefined ? undefined : BigInt(reply[1])) as Fence;
+        if (reply !== undefined && reply > 0) {
+          const fence = this.fenceOf(reply);
           const lock = new HeldLock(this, spec.ops, spec.keys, token, fence, ttlMs, sentAt);
           if (signal?.aborted || closed.aborted) {
             void lock.release().catch(() => {});
@@ -234,13 +246,13 @@ export abstract class AcquireLoop<Fence extends bigint | undefined, Acquired ext
 
         const now = performance.now();
         if (now >= deadline) break;
-        if (!waiter && this.wakeUps && reply) {
+        if (!waiter && this.wakeUps && reply !== undefined) {
           waiter = this.wakeUps.register(spec.keys.ids);
           // A release may have been published before the subscription was live: look again at once.
           if (await this.wakeUps.subscribe()) continue;
         }
-        if (waiter?.signalled && reply) continue;
-        const hint = reply && typeof reply[1] === 'number' && reply[1] >= 0 ? reply[1] : undefined;
+        if (waiter?.signalled && reply !== undefined) continue;
+        const hint = reply !== undefined && reply < 0 ? -reply - 1 : undefined;
         const delay = this.pauseFor(attempts, hint, deadline - now);
         await this.sleep(delay, signal, waiter);
       }

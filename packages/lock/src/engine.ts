@@ -6,7 +6,7 @@ import {
   type RedisDriver,
   warnIfEvictable,
 } from '@redkit/core';
-import { AcquireLoop, type CallSettings, type AcquireSpec as LoopSpec } from './acquire-loop.js';
+import { AcquireLoop, type AttemptReply, type CallSettings, type AcquireSpec as LoopSpec } from './acquire-loop.js';
 import { LockReplicationError } from './errors.js';
 import type { FencedAcquired } from './events.js';
 import type { HeldLock } from './held-lock.js';
@@ -82,6 +82,10 @@ export class LockEngine extends AcquireLoop<bigint, FencedAcquired, AcquireSpec>
     settings: CallSettings,
   ): Promise<void> | undefined {
     return settings.replicas ? this.replicate(lock, spec, settings.replicas) : undefined;
+  }
+
+  protected override fenceOf(reply: AttemptReply): bigint {
+    return BigInt(reply);
   }
 
   protected override acquiredEvent(lock: HeldLock<bigint>, attempts: number, durationMs: number): FencedAcquired {

@@ -17,7 +17,7 @@ import {
 import { resourceKeys } from './resources.js';
 import acquireLockSource from './scripts/acquire-lock.lua';
 
-const acquireLock = defineScript<[number, number | string]>('acquire-lock', acquireLockSource);
+const acquireLock = defineScript<number>('acquire-lock', acquireLockSource);
 
 /**
  * A distributed mutual-exclusion lock on one Redis server or one Redis

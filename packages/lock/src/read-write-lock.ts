@@ -20,8 +20,8 @@ import acquireWriteLockSource from './scripts/acquire-write-lock.lua';
 import extendPermitSource from './scripts/extend-permit.lua';
 import releasePermitSource from './scripts/release-permit.lua';
 
-const acquireReadLock = defineScript<[number, number | string]>('acquire-read-lock', acquireReadLockSource);
-const acquireWriteLock = defineScript<[number, number | string]>('acquire-write-lock', acquireWriteLockSource);
+const acquireReadLock = defineScript<number>('acquire-read-lock', acquireReadLockSource);
+const acquireWriteLock = defineScript<number>('acquire-write-lock', acquireWriteLockSource);
 const releasePermit = defineScript<number>('release-permit', releasePermitSource);
 const extendPermit = defineScript<number>('extend-permit', extendPermitSource);
 

@@ -6,7 +6,7 @@
  */
 
 import { defineScript, driverFor, Keyspace, parseOptions, type TelemetryEmitter, warnIfEvictable } from '@redkit/core';
-import { AcquireLoop, type AcquireSpec, type AttemptReply } from './acquire-loop.js';
+import { AcquireLoop, type AcquireSpec, type AttemptReply, busyReply } from './acquire-loop.js';
 import { LockBusyError, type QuorumVotes } from './errors.js';
 import type { LockEvents } from './events.js';
 import type { HeldLock, LeaseOps } from './held-lock.js';
@@ -82,6 +82,10 @@ class QuorumEngine extends AcquireLoop<undefined, RedlockAcquired, AcquireSpec> 
     this.quorum = new Quorum(instances);
     // Locks must not be evicted under memory pressure on any instance; say so once if they may be.
     for (const { driver } of instances) void warnIfEvictable(driver, 'RedlockMutex');
+  }
+
+  protected override fenceOf(): undefined {
+    return undefined;
   }
 
   protected override acquiredEvent(lock: HeldLock<undefined>, attempts: number, durationMs: number): RedlockAcquired {
@@ -235,7 +239,7 @@ export class RedlockMutex {
         const busy = count(round.votes, isBusy);
         if (votes.length === keptVotes) votes.shift();
         votes.push({ granted, busy, unreachable: quorum.size - granted - busy });
-        if (granted >= quorum.required) return [1, undefined];
+        if (granted >= quorum.required) return 1;
 
         await this.giveBack(keys, token, round, bound);
         const failed = round.votes.length - granted - busy;
@@ -247,7 +251,7 @@ export class RedlockMutex {
             hint = hint < 0 ? vote.reply[1] : Math.min(hint, vote.reply[1]);
           }
         }
-        return [0, hint];
+        return busyReply(hint);
       },
       cleanup: (token, timeoutMs) => this.releaseAll(keys, token, timeoutMs),
       busyError: (attempts, waitedMs) =>

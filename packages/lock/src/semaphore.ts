@@ -19,7 +19,7 @@ import countPermitsSource from './scripts/count-permits.lua';
 import extendPermitSource from './scripts/extend-permit.lua';
 import releasePermitSource from './scripts/release-permit.lua';
 
-const acquirePermit = defineScript<[number, number | string]>('acquire-permit', acquirePermitSource);
+const acquirePermit = defineScript<number>('acquire-permit', acquirePermitSource);
 const releasePermit = defineScript<number>('release-permit', releasePermitSource);
 const extendPermit = defineScript<number>('extend-permit', extendPermitSource);
 const countPermits = defineScript<number>('count-permits', countPermitsSource);

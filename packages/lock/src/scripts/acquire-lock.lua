@@ -5,8 +5,8 @@
 -- ARGV[1] token of this acquire call (random, the same on every attempt of the call)
 -- ARGV[2] ttl in ms
 -- ARGV[3] ms to keep the waiters flag when busy (0: the caller will not wait, so nobody needs a wake-up)
--- Reply: {1, fencing token as a decimal string} when acquired;
---   {0, ms until the lock that blocked expires (-1 when unknown)} when busy
+-- Reply: the fencing token (an integer above 0) when acquired; when busy, 0 if the caller does not
+--   wait (ARGV[3] = 0) or the blocker's lease has no end, else -1 - ms until that lease ends
 --
 -- A lock that already holds this call's token counts as free: an earlier
 -- attempt of the same call succeeded but its reply was lost (a timeout), so a
@@ -15,21 +15,27 @@
 local token = ARGV[1]
 local ttl = ARGV[2]
 
+-- Busy: a caller that waits keeps the waiters flag set (a release then
+-- publishes a wake-up) and learns when the blocker's lease ends.
+local function busy(key)
+  if ARGV[3] == '0' then return 0 end
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  local ms = redis.call('PTTL', key)
+  if ms < 0 then return 0 end
+  return -1 - ms
+end
+
 if #KEYS == 3 then
-  if not redis.call('SET', KEYS[3], token, 'NX', 'PX', ttl) then
-    if redis.call('GET', KEYS[3]) ~= token then
-      if ARGV[3] ~= '0' then redis.call('SET', KEYS[2], '1', 'PX', ARGV[3]) end
-      return {0, redis.call('PTTL', KEYS[3])}
-    end
+  -- One command takes a free lock or reads its holder.
+  local holder = redis.call('SET', KEYS[3], token, 'NX', 'PX', ttl, 'GET')
+  if holder then
+    if holder ~= token then return busy(KEYS[3]) end
     redis.call('PEXPIRE', KEYS[3], ttl)
   end
 else
   for index = 3, #KEYS do
     local holder = redis.call('GET', KEYS[index])
-    if holder and holder ~= token then
-      if ARGV[3] ~= '0' then redis.call('SET', KEYS[2], '1', 'PX', ARGV[3]) end
-      return {0, redis.call('PTTL', KEYS[index])}
-    end
+    if holder and holder ~= token then return busy(KEYS[index]) end
   end
   for index = 3, #KEYS do redis.call('SET', KEYS[index], token, 'PX', ttl) end
 end
@@ -38,10 +44,13 @@ end
 -- The counter alone makes it strictly increasing on one server; the clock
 -- keeps it increasing after a failover that lost the counter's last writes
 -- (the promoted replica's clock has moved on by more than the failover took).
+-- SET … GET writes the clock value and reads the last one in one command;
+-- only when the clock has not passed it is the token written again.
 local time = redis.call('TIME')
 local fence = time[1] * 1000000 + time[2]
-local last = tonumber(redis.call('GET', KEYS[1]))
-if last and last >= fence then fence = last + 1 end
-fence = string.format('%.0f', fence)
-redis.call('SET', KEYS[1], fence)
-return {1, fence}
+local last = tonumber(redis.call('SET', KEYS[1], string.format('%.0f', fence), 'GET'))
+if last and last >= fence then
+  fence = last + 1
+  redis.call('SET', KEYS[1], string.format('%.0f', fence))
+end
+return fence

@@ -6,8 +6,8 @@
 -- ARGV[2] lease ttl in ms
 -- ARGV[3] most permits held at once
 -- ARGV[4] ms to keep the waiters flag when busy (0: the caller will not wait)
--- Reply: {1, fencing token as a decimal string} when acquired;
---   {0, ms until the earliest lease expires} when every permit is taken
+-- Reply: the fencing token (an integer above 0) when acquired; -1 - ms until the earliest lease
+--   expires when every permit is taken
 
 local token = ARGV[1]
 local ttl = tonumber(ARGV[2])
@@ -20,15 +20,16 @@ if not redis.call('ZSCORE', KEYS[3], token) and redis.call('ZCARD', KEYS[3]) >= 
   local flag_ms = tonumber(ARGV[4])
   if flag_ms > 0 then redis.call('SET', KEYS[2], '1', 'PX', flag_ms) end
   local earliest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-  return {0, math.max(0, tonumber(earliest[2]) - now_ms)}
+  return -1 - math.max(0, tonumber(earliest[2]) - now_ms)
 end
 redis.call('ZADD', KEYS[3], now_ms + ttl, token)
 if redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
 
 -- Fencing token: as in acquire-lock.lua, the larger of the last one + 1 and the clock in µs.
 local fence = time[1] * 1000000 + time[2]
-local last = tonumber(redis.call('GET', KEYS[1]))
-if last and last >= fence then fence = last + 1 end
-fence = string.format('%.0f', fence)
-redis.call('SET', KEYS[1], fence)
-return {1, fence}
+local last = tonumber(redis.call('SET', KEYS[1], string.format('%.0f', fence), 'GET'))
+if last and last >= fence then
+  fence = last + 1
+  redis.call('SET', KEYS[1], string.format('%.0f', fence))
+end
+return fence

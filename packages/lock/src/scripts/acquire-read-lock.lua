@@ -7,8 +7,8 @@
 -- ARGV[1] token of this acquire call (the same on every attempt of the call)
 -- ARGV[2] lease ttl in ms
 -- ARGV[3] ms to keep the waiters flag when busy (0: the caller will not wait)
--- Reply: {1, fencing token as a decimal string} when acquired;
---   {0, ms until the writer's lock expires (-1 when unknown)} when a writer holds or waits
+-- Reply: the fencing token (an integer above 0) when acquired; when a writer holds or waits,
+--   -1 - ms until the writer's lock expires, or 0 when unknown
 
 local token = ARGV[1]
 local ttl = tonumber(ARGV[2])
@@ -26,7 +26,9 @@ if not redis.call('ZSCORE', KEYS[5], token) then
   if blocker then
     local flag_ms = tonumber(ARGV[3])
     if flag_ms > 0 then redis.call('SET', KEYS[2], '1', 'PX', flag_ms) end
-    return {0, blocker == KEYS[3] and redis.call('PTTL', KEYS[3]) or -1}
+    local ms = blocker == KEYS[3] and redis.call('PTTL', KEYS[3]) or -1
+    if ms < 0 then return 0 end
+    return -1 - ms
   end
 end
 
@@ -38,8 +40,9 @@ if redis.call('PTTL', KEYS[5]) < ttl then redis.call('PEXPIRE', KEYS[5], ttl) en
 
 -- Fencing token: as in acquire-lock.lua, the larger of the last one + 1 and the clock in µs.
 local fence = time[1] * 1000000 + time[2]
-local last = tonumber(redis.call('GET', KEYS[1]))
-if last and last >= fence then fence = last + 1 end
-fence = string.format('%.0f', fence)
-redis.call('SET', KEYS[1], fence)
-return {1, fence}
+local last = tonumber(redis.call('SET', KEYS[1], string.format('%.0f', fence), 'GET'))
+if last and last >= fence then
+  fence = last + 1
+  redis.call('SET', KEYS[1], string.format('%.0f', fence))
+end
+return fence

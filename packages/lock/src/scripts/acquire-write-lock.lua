@@ -7,8 +7,8 @@
 -- ARGV[1] token of this acquire call (the same on every attempt of the call)
 -- ARGV[2] lock ttl in ms
 -- ARGV[3] ms to keep the waiters flag and the writer intent when busy (0: the caller will not wait)
--- Reply: {1, fencing token as a decimal string} when acquired;
---   {0, ms until the blocking writer's lock or the last reader's lease expires} when busy
+-- Reply: the fencing token (an integer above 0) when acquired; when busy, -1 - ms until the
+--   blocking writer's lock or the last reader's lease expires (0 when unknown)
 
 local token = ARGV[1]
 local ttl = ARGV[2]
@@ -17,7 +17,9 @@ local flag_ms = tonumber(ARGV[3])
 local writer = redis.call('GET', KEYS[3])
 if writer and writer ~= token then
   if flag_ms > 0 then redis.call('SET', KEYS[2], '1', 'PX', flag_ms) end
-  return {0, redis.call('PTTL', KEYS[3])}
+  local ms = redis.call('PTTL', KEYS[3])
+  if ms < 0 then return 0 end
+  return -1 - ms
 end
 
 local time = redis.call('TIME')
@@ -30,7 +32,7 @@ if redis.call('ZCARD', KEYS[5]) > 0 then
     redis.call('SET', KEYS[4], token, 'PX', flag_ms)
   end
   local last = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')
-  return {0, math.max(0, tonumber(last[2]) - now_ms)}
+  return -1 - math.max(0, tonumber(last[2]) - now_ms)
 end
 
 redis.call('SET', KEYS[3], token, 'PX', ttl)
@@ -38,8 +40,9 @@ if redis.call('GET', KEYS[4]) == token then redis.call('DEL', KEYS[4]) end
 
 -- Fencing token: as in acquire-lock.lua, the larger of the last one + 1 and the clock in µs.
 local fence = time[1] * 1000000 + time[2]
-local last = tonumber(redis.call('GET', KEYS[1]))
-if last and last >= fence then fence = last + 1 end
-fence = string.format('%.0f', fence)
-redis.call('SET', KEYS[1], fence)
-return {1, fence}
+local last = tonumber(redis.call('SET', KEYS[1], string.format('%.0f', fence), 'GET'))
+if last and last >= fence then
+  fence = last + 1
+  redis.call('SET', KEYS[1], string.format('%.0f', fence))
+end
+return fence
