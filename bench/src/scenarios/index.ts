@@ -1,5 +1,7 @@
 import type { Scenario } from '../scenario.js';
 import { coreScript } from './core-script.js';
+import { leaderboardAround, leaderboardTop } from './leaderboard-reads.js';
+import { leaderboardSubmit } from './leaderboard-submit.js';
 import { lockContended, lockUncontended } from './lock.js';
 import { rateLimitFixedWindow, rateLimitFixedWindowHot } from './ratelimit-fixed-window.js';
 import { rateLimitMultiPolicy } from './ratelimit-multi-policy.js';
@@ -16,5 +18,8 @@ export const scenarios: ReadonlyMap<string, Scenario> = new Map(
     rateLimitMultiPolicy,
     lockUncontended,
     lockContended,
+    leaderboardSubmit,
+    leaderboardTop,
+    leaderboardAround,
   ].map((scenario) => [scenario.name, scenario]),
 );

@@ -1,0 +1,96 @@
+import { RedisUnavailableError } from '@redkit/core';
+import { Leaderboard } from '@redkit/leaderboard';
+import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from './helpers.js';
+
+describe('Redis down (standalone)', () => {
+  let server: StandaloneRedis;
+  beforeAll(async () => {
+    server = await startStandalone();
+  });
+  afterAll(() => server?.stop());
+
+  it('calls fail with RedisUnavailableError within the timeout, and work again after a restart', async () => {
+    const lb = new Leaderboard({
+      redis: server.client({ commandTimeout: 500 }),
+      name: 'down',
+      periods: ['all-time', 'daily'],
+      policy: 'increment',
+      timeout: 300,
+    });
+    await lb.submit('alice', 1);
+    await server.node.kill();
+    try {
+      for (const call of [
+        () => lb.submit('alice', 1),
+        () => lb.top(10),
+        () => lb.around('alice', 5),
+        () => lb.rank('alice'),
+        () => lb.count(),
+        () => lb.remove('alice'),
+      ]) {
+        const started = performance.now();
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RedisUnavailableError);
+        // Bounded: the timeout plus scheduling slack on a busy machine, never a hang.
+        expect(performance.now() - started).toBeLessThan(3_000);
+      }
+    } finally {
+      await server.node.restart();
+    }
+    // The restarted server has no data (and no scripts loaded): submits work again. A submit that
+    // timed out may still run once the connection is back (its outcome is unknown), so the retries
+    // here use an idempotent policy.
+    let result: Awaited<ReturnType<typeof lb.submit>> | undefined;
+    for (let attempt = 0; attempt < 50 && !result; attempt++) {
+      result = await lb.submit('bob', 5, { policy: 'replace' }).catch(async () => {
+        await sleep(100);
+        return undefined;
+      });
+    }
+    expect(result).toMatchObject({ score: 5 });
+    expect(await lb.entry('bob')).toMatchObject({ score: 5 });
+  }, 60_000);
+});
+
+describe('a master failover in the middle of increments (cluster)', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(() => cluster?.stop());
+
+  it('increments succeed or fail with RedisUnavailableError; after a planned failover no acknowledged one is lost', async () => {
+    const lb = new Leaderboard({ redis: cluster.client(), name: 'failover', policy: 'increment', timeout: 1_000 });
+    let acknowledged = 0;
+    let unknown = 0;
+    let running = true;
+    const workers = Array.from({ length: 4 }, async () => {
+      while (running) {
+        try {
+          await lb.submit('hero', 1);
+          acknowledged++;
+        } catch (error) {
+          expect(error).toBeInstanceOf(RedisUnavailableError);
+          // Refused or timed out: it may or may not have been applied.
+          unknown++;
+          await sleep(20);
+        }
+      }
+    });
+    await sleep(300);
+    // A planned failover (CLUSTER FAILOVER) waits for the replica to catch up, so nothing acknowledged is lost.
+    const master = await cluster.masterOf('leaderboard:{failover}:all');
+    await cluster.failover(master, { mode: 'manual' });
+    await sleep(500);
+    running = false;
+    await Promise.all(workers);
+    const score = (await lb.score('hero')) as number;
+    expect(acknowledged).toBeGreaterThan(50);
+    expect(score).toBeGreaterThanOrEqual(acknowledged);
+    expect(score).toBeLessThanOrEqual(acknowledged + unknown);
+    // The promoted master serves reads and writes (scripts are reloaded there on NOSCRIPT).
+    expect(await lb.submit('hero', 1)).toMatchObject({ score: score + 1, rank: 1 });
+  }, 120_000);
+});
