@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * `require`. Needs the packages built (`npm test` builds first).
  */
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const packages = ['@redkit/core', '@redkit/testing', '@redkit/ratelimit', '@redkit/lock', '@redkit/leaderboard'];
+const packages = [
+  '@redkit/core',
+  '@redkit/testing',
+  '@redkit/ratelimit',
+  '@redkit/lock',
+  '@redkit/leaderboard',
+  '@redkit/geo',
+];
 const ioredisVersion = '6.0.0';
 
 let work: string;
@@ -73,10 +80,14 @@ try {
   await board.submit('second', 2);
   const ranked = (await board.top(2)).map((entry) => entry.member + ':' + entry.rank);
   const outOfRange = await board.submit('huge', 2 ** 40).catch((error) => error.code);
+  const places = new geo.GeoIndex({ redis, namespace: 'packed', name: 'places' });
+  await places.add('louvre', { lon: 2.3376, lat: 48.8606 });
+  await places.add('orsay', { lon: 2.3266, lat: 48.8600 });
+  const nearby = (await places.near({ lon: 2.3376, lat: 48.8606 }, { radius: 1, unit: 'km' })).map((result) => result.member);
   // Error classes report new.target.name: a bundler rename would show here.
-  const misnamed = [core, testing, ratelimit, lock, redlock, leaderboard].flatMap((exports) =>
+  const misnamed = [core, testing, ratelimit, lock, redlock, leaderboard, geo].flatMap((exports) =>
     Object.entries(exports).filter(([key, value]) => key.endsWith('Error') && typeof value === 'function' && value.name !== key).map(([key, value]) => key + ' is ' + value.name));
-  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), ranked, outOfRange, misnamed }));
+  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), ranked, outOfRange, nearby, misnamed }));
   redis.disconnect();
 } finally {
   await server.stop();
@@ -94,19 +105,20 @@ describe('packed packages in a fresh project', () => {
     redlocked: ['none', 'none', true, true, 'released'],
     ranked: ['first:1', 'second:2'],
     outOfRange: 'E_SCORE_RANGE',
+    nearby: ['louvre', 'orsay'],
     misnamed: [],
   };
 
   it('load with import (ESM)', () => {
     const source = program(
-      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const leaderboard = await import('@redkit/leaderboard'); const otel = await import('@redkit/core/otel');",
+      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const leaderboard = await import('@redkit/leaderboard'); const geo = await import('@redkit/geo'); const otel = await import('@redkit/core/otel');",
     );
     writeFileSync(join(app, 'esm.mjs'), source);
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], app))).toEqual(expected);
   });
 
   it('load with require (CommonJS)', () => {
-    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const leaderboard = require('@redkit/leaderboard'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
+    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const leaderboard = require('@redkit/leaderboard'); const geo = require('@redkit/geo'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
     writeFileSync(join(app, 'cjs.cjs'), source);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], app))).toEqual(expected);
   });

@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario.js';
 import { coreScript } from './core-script.js';
+import { geoNear1km, geoNear10km } from './geo-near.js';
 import { leaderboardAround, leaderboardTop } from './leaderboard-reads.js';
 import { leaderboardSubmit } from './leaderboard-submit.js';
 import { lockContended, lockUncontended } from './lock.js';
@@ -21,5 +22,7 @@ export const scenarios: ReadonlyMap<string, Scenario> = new Map(
     leaderboardSubmit,
     leaderboardTop,
     leaderboardAround,
+    geoNear1km,
+    geoNear10km,
   ].map((scenario) => [scenario.name, scenario]),
 );

@@ -1,0 +1,102 @@
+import { RedisUnavailableError } from '@redkit/core';
+import { GeoIndex } from '@redkit/geo';
+import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from './helpers.js';
+
+describe('Redis down (standalone)', () => {
+  let server: StandaloneRedis;
+  beforeAll(async () => {
+    server = await startStandalone();
+  });
+  afterAll(() => server?.stop());
+
+  it('calls fail with RedisUnavailableError within the timeout, and work again after a restart', async () => {
+    const index = new GeoIndex({
+      redis: server.client({ commandTimeout: 500 }),
+      name: 'down',
+      ttl: '1m',
+      timeout: 300,
+    });
+    const at = { lon: 2.35, lat: 48.85 };
+    await index.upsert('a', at);
+    await server.node.kill();
+    try {
+      for (const call of [
+        () => index.upsert('a', at),
+        () => index.near(at, { radius: 1 }),
+        () => index.within({ polygon: [at, { lon: 2.4, lat: 48.85 }, { lon: 2.4, lat: 48.9 }] }),
+        () => index.snapshot(at, { radius: 1 }),
+        () => index.position('a'),
+        () => index.remove('a'),
+      ]) {
+        const started = performance.now();
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RedisUnavailableError);
+        // Bounded: the timeout plus scheduling slack on a busy machine, never a hang.
+        expect(performance.now() - started).toBeLessThan(3_000);
+      }
+    } finally {
+      await server.node.restart();
+    }
+    // The restarted server has no data and no scripts loaded; upsert is idempotent, so retrying is safe.
+    let done = false;
+    for (let attempt = 0; attempt < 50 && !done; attempt++) {
+      done = await index.upsert('b', at).then(
+        () => true,
+        async () => {
+          await sleep(100);
+          return false;
+        },
+      );
+    }
+    expect(done).toBe(true);
+    expect((await index.near(at, { radius: 1 })).map((row) => row.member)).toEqual(['b']);
+  }, 60_000);
+});
+
+describe('a master failover in the middle of moves (cluster)', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(() => cluster?.stop());
+
+  it('writes succeed or fail with RedisUnavailableError; after a planned failover every acknowledged position is there', async () => {
+    const index = new GeoIndex({ redis: cluster.client(), name: 'failover', timeout: 1_000 });
+    const acknowledged = new Map<string, { lon: number; lat: number }>();
+    let running = true;
+    let step = 0;
+    const workers = Array.from({ length: 4 }, async (_, worker) => {
+      while (running) {
+        const member = `w${worker}:${step % 50}`;
+        const point = { lon: 2 + (step % 100) / 1000, lat: 48 + worker / 100 };
+        step++;
+        try {
+          await index.upsert(member, point);
+          acknowledged.set(member, point);
+        } catch (error) {
+          expect(error).toBeInstanceOf(RedisUnavailableError);
+          // Refused or timed out: it may or may not have been applied; a later write settles the member.
+          acknowledged.delete(member);
+          await sleep(20);
+        }
+      }
+    });
+    await sleep(300);
+    // A planned failover (CLUSTER FAILOVER) waits for the replica to catch up, so nothing acknowledged is lost.
+    const master = await cluster.masterOf('geo:{failover}:points');
+    await cluster.failover(master, { mode: 'manual' });
+    await sleep(500);
+    running = false;
+    await Promise.all(workers);
+    expect(acknowledged.size).toBeGreaterThan(20);
+    const rows = await index.near({ lon: 2.05, lat: 48.02 }, { radius: 100, unit: 'km', limit: 10_000 });
+    const found = new Map(rows.map((row) => [row.member, row]));
+    for (const [member, point] of acknowledged) {
+      const row = found.get(member);
+      expect(row, member).toBeDefined();
+      expect(Math.abs((row?.lon ?? 0) - point.lon)).toBeLessThan(1e-5);
+    }
+  }, 120_000);
+});
