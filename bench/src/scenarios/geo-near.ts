@@ -3,8 +3,8 @@ import { GeoIndex } from '@redkit/geo';
 import type { Scenario, Target, Variant } from '../scenario.js';
 import { randomIndexes } from './subjects.js';
 
-/** Members in each index: 100,000 over a 100 km × 100 km square around Paris. */
-const indexSize = 100_000;
+/** Index sizes measured: members spread over a 100 km × 100 km square around Paris. */
+const largestIndex = 1_000_000;
 const west = 1.8;
 const south = 48.4;
 const lonSpan = 1.4;
@@ -12,13 +12,19 @@ const latSpan = 0.9;
 const resolution = 1_000_000;
 const limit = 100;
 
-const redkitKey = 'bench-geo:{city}:points';
-const seenKey = 'bench-geo-ttl:{city}:seen';
-const redkitTtlKey = 'bench-geo-ttl:{city}:points';
-const rawKey = 'bench-raw:{city}:points';
+/** The namespaces and keys of one index size (every key in one hash slot per size). */
+const keysOf = (size: number) => ({
+  redkit: `bench-geo-${size}`,
+  redkitTtl: `bench-geo-ttl-${size}`,
+  redkitKey: `bench-geo-${size}:{city}:points`,
+  seenKey: `bench-geo-ttl-${size}:{city}:seen`,
+  redkitTtlKey: `bench-geo-ttl-${size}:{city}:points`,
+  rawKey: `bench-raw-${size}:{city}:points`,
+});
 
-const lons = randomIndexes(indexSize, resolution, 0x6e0);
-const lats = randomIndexes(indexSize, resolution, 0x6e1);
+// The first n members of the largest index are the index of size n.
+const lons = randomIndexes(largestIndex, resolution, 0x6e0);
+const lats = randomIndexes(largestIndex, resolution, 0x6e1);
 /** Search centres, in the middle part of the square so every circle is full. */
 const centreLons = randomIndexes(1 << 14, resolution, 0xce1);
 const centreLats = randomIndexes(1 << 14, resolution, 0xce2);
@@ -27,25 +33,31 @@ const centre = (i: number) => ({
   lat: 48.6 + (0.5 * (centreLats[i % centreLats.length] as number)) / resolution,
 });
 
-const populated = new WeakMap<RedisConnection, Promise<void>>();
+const populated = new WeakMap<RedisConnection, Map<number, Promise<void>>>();
 
-/** Fills the three geo sets once per connection with the same members, in GEOADD batches of 1,000, 20 per pipeline. */
-function populate(redis: RedisConnection): Promise<void> {
-  let done = populated.get(redis);
+/** Fills the three geo sets of a size once per connection with the same members, in GEOADD batches of 1,000, 20 per pipeline. */
+function populate(redis: RedisConnection, size: number): Promise<void> {
+  let sizes = populated.get(redis);
+  if (!sizes) {
+    sizes = new Map();
+    populated.set(redis, sizes);
+  }
+  let done = sizes.get(size);
   if (!done) {
-    done = fill(redis);
-    populated.set(redis, done);
+    done = fill(redis, size);
+    sizes.set(size, done);
   }
   return done;
 }
 
-async function fill(redis: RedisConnection): Promise<void> {
+async function fill(redis: RedisConnection, size: number): Promise<void> {
+  const { redkitKey, rawKey, redkitTtlKey, seenKey } = keysOf(size);
   await redis.del(redkitKey, rawKey);
   await redis.del(redkitTtlKey, seenKey);
   const now = Date.now();
   let pipeline = redis.pipeline();
   let queued = 0;
-  for (let first = 0; first < indexSize; first += 1_000) {
+  for (let first = 0; first < size; first += 1_000) {
     const args: (string | number)[] = [];
     const seen: (string | number)[] = [];
     for (let i = first; i < first + 1_000; i++) {
@@ -70,10 +82,12 @@ async function fill(redis: RedisConnection): Promise<void> {
   await pipeline.exec();
 }
 
-function nearVariants(radiusKm: number) {
+function nearVariants(radiusKm: number, size: number) {
   return ({ redis }: Target): Variant[] => {
-    const index = new GeoIndex({ redis, namespace: 'bench-geo', name: 'city' });
-    const moving = new GeoIndex({ redis, namespace: 'bench-geo-ttl', name: 'city', ttl: '1d', evictBatch: 0 });
+    const keys = keysOf(size);
+    const rawKey = keys.rawKey;
+    const index = new GeoIndex({ redis, namespace: keys.redkit, name: 'city' });
+    const moving = new GeoIndex({ redis, namespace: keys.redkitTtl, name: 'city', ttl: '1d', evictBatch: 0 });
     // A 1 km circle holds about 30 members, a 10 km one thousands (so the limit applies).
     const expected = radiusKm >= 10 ? limit : 10;
     const check = (name: string, length: number) => {
@@ -84,7 +98,7 @@ function nearVariants(radiusKm: number) {
       {
         name: 'ioredis-geosearch',
         async setup() {
-          await populate(redis);
+          await populate(redis, size);
           const { lon, lat } = centre(0);
           check(
             'ioredis-geosearch',
@@ -127,7 +141,7 @@ function nearVariants(radiusKm: number) {
       {
         name: 'redkit',
         async setup() {
-          await populate(redis);
+          await populate(redis, size);
           check('redkit', (await index.near(centre(0), { radius: radiusKm, unit: 'km', limit })).length);
         },
         run: (i) => index.near(centre(i), { radius: radiusKm, unit: 'km', limit }),
@@ -135,7 +149,7 @@ function nearVariants(radiusKm: number) {
       {
         name: 'redkit-ttl',
         async setup() {
-          await populate(redis);
+          await populate(redis, size);
           check('redkit-ttl', (await moving.near(centre(0), { radius: radiusKm, unit: 'km', limit })).length);
         },
         run: (i) => moving.near(centre(i), { radius: radiusKm, unit: 'km', limit }),
@@ -144,29 +158,30 @@ function nearVariants(radiusKm: number) {
   };
 }
 
-const description = (radiusKm: number, members: string) =>
+const description = (radiusKm: number, size: number, members: string) =>
   `Each operation finds the ${limit} members nearest a random point within ${radiusKm} km (about ${members} members ` +
-  'in the circle), with distances and coordinates, in an index of 100,000 members spread uniformly over a ' +
-  '100 km × 100 km square (populated in setup with pipelined `GEOADD` batches of 1,000; all keys in one hash slot). ' +
-  '`ioredis-geosearch`: one `GEOSEARCH … FROMLONLAT … BYRADIUS … ASC COUNT 100 WITHCOORD WITHDIST` (the practical ' +
-  'limit). `redkit`: `GeoIndex.near(…, { limit: 100 })`, one script running the same `GEOSEARCH`, options ' +
-  'validated and results typed. `redkit-ttl`: the same on an index with a `ttl` (moving objects), where the ' +
-  'script also checks every result’s last-seen time.';
+  `in the circle), with distances and coordinates, in an index of ${size.toLocaleString('en-US')} members spread ` +
+  'uniformly over a 100 km × 100 km square (populated in setup with pipelined `GEOADD` batches of 1,000; all keys ' +
+  'in one hash slot). `ioredis-geosearch`: one `GEOSEARCH … FROMLONLAT … BYRADIUS … ASC COUNT 100 WITHCOORD ' +
+  'WITHDIST` (the practical limit). `redkit`: `GeoIndex.near(…, { limit: 100 })` on an index without `ttl` or ' +
+  'metadata, which sends that same `GEOSEARCH` as a plain command, with options validated and results typed. ' +
+  '`redkit-ttl`: the same on an index with a `ttl` (moving objects), where a script runs the `GEOSEARCH` and ' +
+  'checks every result’s last-seen time.';
+
+function nearScenario(radiusKm: number, size: number, members: string): Scenario {
+  const sizeLabel = size >= 1_000_000 ? `${size / 1_000_000}m` : `${size / 1_000}k`;
+  return {
+    name: `geo-near-${radiusKm}km${size === 100_000 ? '' : `-${sizeLabel}`}`,
+    title: `geo near, radius ${radiusKm} km, limit ${limit}, ${size.toLocaleString('en-US')} members`,
+    description: description(radiusKm, size, members),
+    baseline: 'ioredis-geosearch',
+    variants: nearVariants(radiusKm, size),
+  };
+}
 
 /** `near` with a 1 km radius: a short result, so fixed costs dominate. */
-export const geoNear1km: Scenario = {
-  name: 'geo-near-1km',
-  title: 'geo near, radius 1 km, limit 100, 100,000 members',
-  description: description(1, '30'),
-  baseline: 'ioredis-geosearch',
-  variants: nearVariants(1),
-};
-
+export const geoNear1km = nearScenario(1, 100_000, '30');
 /** `near` with a 10 km radius: Redis collects and sorts thousands of members, then returns the 100 nearest. */
-export const geoNear10km: Scenario = {
-  name: 'geo-near-10km',
-  title: 'geo near, radius 10 km, limit 100, 100,000 members',
-  description: description(10, '3,100'),
-  baseline: 'ioredis-geosearch',
-  variants: nearVariants(10),
-};
+export const geoNear10km = nearScenario(10, 100_000, '3,100');
+export const geoNear1km1m = nearScenario(1, 1_000_000, '300');
+export const geoNear10km1m = nearScenario(10, 1_000_000, '31,000');

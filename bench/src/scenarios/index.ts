@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenario.js';
 import { coreScript } from './core-script.js';
-import { geoNear1km, geoNear10km } from './geo-near.js';
+import { geoNear1km, geoNear1km1m, geoNear10km, geoNear10km1m } from './geo-near.js';
 import { leaderboardAround, leaderboardTop } from './leaderboard-reads.js';
 import { leaderboardSubmit } from './leaderboard-submit.js';
 import { lockContended, lockUncontended } from './lock.js';
@@ -24,5 +24,7 @@ export const scenarios: ReadonlyMap<string, Scenario> = new Map(
     leaderboardAround,
     geoNear1km,
     geoNear10km,
+    geoNear1km1m,
+    geoNear10km1m,
   ].map((scenario) => [scenario.name, scenario]),
 );
