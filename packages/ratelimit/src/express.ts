@@ -79,27 +79,5 @@ export function rateLimit<Req extends object = RequestWithAddress>(
   };
 }
 
-export { type NormalizeIpOptions, normalizeIp } from './http/client-ip.js';
-export {
-  formatPolicyHeader,
-  type HeaderOptions,
-  type RateLimitHeaders,
-  rateLimitHeaders,
-  retryAfterSeconds,
-} from './http/headers.js';
-export type {
-  CostOption,
-  LimitedBody,
-  LimitedDetails,
-  RateLimitHttpOptions,
-  RouteRateLimitOptions,
-} from './http/http-options.js';
-export {
-  type ByIpOptions,
-  type ByUserOptions,
-  byIp,
-  byUser,
-  type KeyGenerator,
-  type RequestWithAddress,
-} from './http/key-generators.js';
-export { type ProblemDetails, problemContentType, problemDetails } from './http/problem.js';
+// The HTTP helpers every middleware entry point offers (see http/public.ts).
+export * from './http/public.js';

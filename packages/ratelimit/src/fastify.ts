@@ -137,27 +137,5 @@ const plugin: FastifyPluginAsync<FastifyRateLimitOptions> = async (app, input) =
  */
 export const rateLimitPlugin = fp(plugin, { fastify: '5.x', name: '@redkit/ratelimit' });
 
-export { type NormalizeIpOptions, normalizeIp } from './http/client-ip.js';
-export {
-  formatPolicyHeader,
-  type HeaderOptions,
-  type RateLimitHeaders,
-  rateLimitHeaders,
-  retryAfterSeconds,
-} from './http/headers.js';
-export type {
-  CostOption,
-  LimitedBody,
-  LimitedDetails,
-  RateLimitHttpOptions,
-  RouteRateLimitOptions,
-} from './http/http-options.js';
-export {
-  type ByIpOptions,
-  type ByUserOptions,
-  byIp,
-  byUser,
-  type KeyGenerator,
-  type RequestWithAddress,
-} from './http/key-generators.js';
-export { type ProblemDetails, problemContentType, problemDetails } from './http/problem.js';
+// The HTTP helpers every middleware entry point offers (see http/public.ts).
+export * from './http/public.js';
