@@ -94,49 +94,31 @@ function nearVariants(radiusKm: number, size: number) {
       if (length < expected || length > limit)
         throw new Error(`${name}: expected ${expected}…${limit} results, got ${length}`);
     };
+    const rawSearch = (i: number) => {
+      const { lon, lat } = centre(i);
+      return redis.geosearch(
+        rawKey,
+        'FROMLONLAT',
+        lon,
+        lat,
+        'BYRADIUS',
+        radiusKm,
+        'km',
+        'ASC',
+        'COUNT',
+        limit,
+        'WITHCOORD',
+        'WITHDIST',
+      );
+    };
     return [
       {
         name: 'ioredis-geosearch',
         async setup() {
           await populate(redis, size);
-          const { lon, lat } = centre(0);
-          check(
-            'ioredis-geosearch',
-            (
-              await redis.geosearch(
-                rawKey,
-                'FROMLONLAT',
-                lon,
-                lat,
-                'BYRADIUS',
-                radiusKm,
-                'km',
-                'ASC',
-                'COUNT',
-                limit,
-                'WITHCOORD',
-                'WITHDIST',
-              )
-            ).length,
-          );
+          check('ioredis-geosearch', (await rawSearch(0)).length);
         },
-        run: (i) => {
-          const { lon, lat } = centre(i);
-          return redis.geosearch(
-            rawKey,
-            'FROMLONLAT',
-            lon,
-            lat,
-            'BYRADIUS',
-            radiusKm,
-            'km',
-            'ASC',
-            'COUNT',
-            limit,
-            'WITHCOORD',
-            'WITHDIST',
-          );
-        },
+        run: rawSearch,
       },
       {
         name: 'redkit',
