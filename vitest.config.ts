@@ -13,6 +13,8 @@ const sourceAliases = [
   { find: /^@redkit\/lock\/(redlock)$/, replacement: root('packages/lock/src/$1.ts') },
   { find: /^@redkit\/ratelimit$/, replacement: root('packages/ratelimit/src/index.ts') },
   { find: /^@redkit\/ratelimit\/(express|fastify|nest)$/, replacement: root('packages/ratelimit/src/$1.ts') },
+  { find: /^@redkit\/session$/, replacement: root('packages/session/src/index.ts') },
+  { find: /^@redkit\/session\/(express|fastify)$/, replacement: root('packages/session/src/$1.ts') },
   { find: /^@redkit\/testing$/, replacement: root('packages/testing/src/index.ts') },
   { find: /^@redkit\/testing\/vitest$/, replacement: root('packages/testing/src/vitest.ts') },
 ];
@@ -26,7 +28,7 @@ const luaAsText: Plugin = {
   },
 };
 
-const packages = ['core', 'testing', 'ratelimit', 'lock', 'leaderboard', 'geo'];
+const packages = ['core', 'testing', 'ratelimit', 'lock', 'leaderboard', 'geo', 'session'];
 
 export default defineConfig({
   plugins: [luaAsText],

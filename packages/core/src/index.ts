@@ -38,7 +38,15 @@ export {
   ScriptError,
 } from './errors.js';
 export { driverFor, isRedisConnection, type RedisConnection, redisConnectionSchema } from './ioredis-driver.js';
-export { assertSameSlot, escapeKeyPart, groupBySlot, type KeyPart, Keyspace, keySlot } from './keys.js';
+export {
+  assertSameSlot,
+  escapeKeyPart,
+  groupBySlot,
+  type KeyPart,
+  Keyspace,
+  keySlot,
+  unescapeKeyPart,
+} from './keys.js';
 export { parseOptions } from './options.js';
 export { type ScanOptions, scanAll } from './scan.js';
 export { defineScript, type LuaScript, onScriptCall, type ScriptCall } from './script.js';

@@ -27,6 +27,21 @@ export function escapeKeyPart(part: string): string {
   return unsafePart.test(part) ? part.replace(unsafePartGlobal, encodeChar) : part;
 }
 
+/**
+ * Reverses {@link escapeKeyPart}, e.g. to read a user-supplied part back out
+ * of a key found by SCAN.
+ *
+ * @example
+ * ```ts
+ * unescapeKeyPart('a%7D%3A%7Bb') // 'a}:{b'
+ * ```
+ */
+export function unescapeKeyPart(escaped: string): string {
+  return escaped.includes('%')
+    ? escaped.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+    : escaped;
+}
+
 /** Namespaces are fixed by the application, so they are validated, not escaped. */
 const namespacePattern = /^[A-Za-z0-9][A-Za-z0-9_.\-/:]*$/;
 

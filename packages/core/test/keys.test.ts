@@ -6,6 +6,7 @@ import {
   InvalidOptionsError,
   Keyspace,
   keySlot,
+  unescapeKeyPart,
 } from '@redkit/core';
 import { describe, expect, it } from 'vitest';
 
@@ -57,8 +58,9 @@ describe('Keyspace', () => {
         const previous = seen.get(key);
         expect(previous === undefined || previous === subject).toBe(true);
         seen.set(key, subject);
-        // The tag is always exactly the escaped subject.
+        // The tag is always exactly the escaped subject, and unescaping gives the subject back.
         expect(hashTag(key)).toBe(escapeKeyPart(subject));
+        expect(unescapeKeyPart(escapeKeyPart(subject))).toBe(subject);
       }
     }
   });

@@ -1,0 +1,24 @@
+export { errors, InvalidSessionDataError, SessionWriteRefusedError } from './errors.js';
+export type { SessionEvents } from './events.js';
+export {
+  type AnySessionData,
+  type DataInputOf,
+  type DataOf,
+  type DataPatchOf,
+  type GetOptions,
+  getOptionsSchema,
+  type PutOptions,
+  putOptionsSchema,
+  type SessionSchema,
+  type SessionStoreOptions,
+  sessionStoreOptionsSchema,
+  type UpdateOptions,
+  updateOptionsSchema,
+} from './options.js';
+export {
+  type PutResult,
+  type Session,
+  type SessionInfo,
+  SessionStore,
+  type UpdateResult,
+} from './session-store.js';

@@ -1,0 +1,139 @@
+import { InvalidOptionsError } from '@redkit/core';
+import type { z } from 'zod';
+import { InvalidSessionDataError } from './errors.js';
+import type { SessionSchema } from './options.js';
+
+/** Data fields are stored as `d:<name>` so they never meet the store's own `_…` fields. */
+export const dataPrefix = 'd:';
+
+/** Session metadata the store keeps beside the data. */
+export interface StoredMeta {
+  readonly userId: string | null;
+  readonly createdAt: number;
+  readonly absoluteExpiresAt: number;
+  readonly version: number;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** Throws InvalidOptionsError naming `path` unless `data` is a plain object. */
+export function assertDataObject(
+  data: unknown,
+  path: string,
+  context: string,
+): asserts data is Record<string, unknown> {
+  if (!isPlainObject(data)) {
+    throw new InvalidOptionsError([{ path, message: 'must be a plain object of JSON values' }], { context });
+  }
+}
+
+/** The JSON text of one field's value, or an InvalidOptionsError naming the field. */
+export function encodeValue(value: unknown, path: string, context: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new InvalidOptionsError([{ path, message: `is not JSON-serializable (${String(error)})` }], {
+      context,
+      cause: error,
+    });
+  }
+  if (json === undefined) {
+    throw new InvalidOptionsError([{ path, message: 'is not JSON-serializable (a function or symbol)' }], {
+      context,
+    });
+  }
+  return json;
+}
+
+/** `[field, JSON]` pairs for every field of `data`, prefixed for the hash. */
+export function encodeFields(data: Record<string, unknown>, context: string): string[] {
+  const args: string[] = [];
+  for (const [field, value] of Object.entries(data)) {
+    if (value === undefined) continue;
+    args.push(dataPrefix + field, encodeValue(value, `data.${field}`, context));
+  }
+  return args;
+}
+
+/** Splits an HGETALL reply into the store's metadata and the decoded data. */
+export function decodeHash(
+  flat: readonly (string | number)[],
+  from: number,
+): { meta: StoredMeta; data: Record<string, unknown> } {
+  const data: Record<string, unknown> = {};
+  let userId: string | null = null;
+  let createdAt = 0;
+  let absoluteExpiresAt = 0;
+  let version = 0;
+  for (let i = from; i + 1 < flat.length; i += 2) {
+    const field = String(flat[i]);
+    const value = String(flat[i + 1]);
+    if (field.startsWith(dataPrefix)) {
+      data[field.slice(dataPrefix.length)] = JSON.parse(value);
+    } else if (field === '_u') {
+      userId = value === '' ? null : value;
+    } else if (field === '_c') {
+      createdAt = Number(value);
+    } else if (field === '_a') {
+      absoluteExpiresAt = Number(value);
+    } else if (field === '_v') {
+      version = Number(value);
+    }
+  }
+  return { meta: { userId, createdAt, absoluteExpiresAt, version }, data };
+}
+
+function issuesOf(error: z.ZodError, prefix: string[]) {
+  return error.issues.map((issue) => ({
+    path: ['data', ...prefix, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+}
+
+/** Validates whole session data; returns the schema's output (defaults applied). */
+export function checkData(
+  schema: SessionSchema,
+  data: Record<string, unknown>,
+  context: string,
+): Record<string, unknown> {
+  const result = schema.safeParse(data);
+  if (!result.success) throw new InvalidSessionDataError(issuesOf(result.error, []), { cause: result.error, context });
+  return result.data as Record<string, unknown>;
+}
+
+/**
+ * Validates a partial update field by field against the object schema's shape:
+ * each set field must match its own schema, a deleted field must be optional,
+ * and fields the schema does not declare are refused.
+ */
+export function checkPatch(
+  schema: SessionSchema,
+  patch: Record<string, unknown>,
+  context: string,
+): Record<string, unknown> {
+  const shape = schema.shape as Record<string, z.ZodType>;
+  const checked: Record<string, unknown> = {};
+  const issues: { path: string; message: string }[] = [];
+  for (const [field, value] of Object.entries(patch)) {
+    const fieldSchema = shape[field];
+    if (!fieldSchema) {
+      issues.push({ path: `data.${field}`, message: 'is not a field of the session schema' });
+      continue;
+    }
+    const result = fieldSchema.safeParse(value);
+    if (result.success) {
+      checked[field] = result.data;
+    } else if (value === undefined) {
+      issues.push({ path: `data.${field}`, message: 'is required by the session schema and cannot be deleted' });
+    } else {
+      issues.push(...issuesOf(result.error, [field]));
+    }
+  }
+  if (issues.length > 0) throw new InvalidSessionDataError(issues, { context });
+  return checked;
+}

@@ -1,0 +1,520 @@
+import {
+  type CallOptions,
+  driverFor,
+  groupBySlot,
+  InvalidOptionsError,
+  parseOptions,
+  type RedisArg,
+  type RedisDriver,
+  scanAll,
+  TelemetryEmitter,
+  unescapeKeyPart,
+  warnIfEvictable,
+} from '@redkit/core';
+import { SessionWriteRefusedError } from './errors.js';
+import type { SessionEvents } from './events.js';
+import {
+  type DataInputOf,
+  type DataOf,
+  type DataPatchOf,
+  type GetOptions,
+  getOptionsSchema,
+  maxSessionIdLength,
+  minSessionIdLength,
+  type PutOptions,
+  putOptionsSchema,
+  type ResolvedSessionStoreOptions,
+  type SessionSchema,
+  type SessionStoreOptions,
+  sessionIdSchema,
+  sessionStoreOptionsSchema,
+  type UpdateOptions,
+  updateOptionsSchema,
+  userIdSchema,
+} from './options.js';
+import {
+  type DescribeReply,
+  describeSessions,
+  destroySessions,
+  indexSession,
+  pruneIndex,
+  readSession,
+  rotateSession,
+  touchSession,
+  type WriteReply,
+  writeSession,
+} from './scripts.js';
+import {
+  assertDataObject,
+  checkData,
+  checkPatch,
+  dataPrefix,
+  decodeHash,
+  encodeFields,
+  encodeValue,
+} from './session-data.js';
+import { newSessionId, rotatedSessionId } from './session-id.js';
+import { SessionKeys } from './session-keys.js';
+
+/** What the store knows of a session besides its data. Times are ms since the epoch. */
+export interface SessionInfo {
+  readonly id: string;
+  /** The session's user, or null for an anonymous session (framework stores). */
+  readonly userId: string | null;
+  /** Bumped by every write of the data (and by rotation); pass it to `update` for optimistic concurrency. */
+  readonly version: number;
+  /** When the session was created (Redis server clock). */
+  readonly createdAt: number;
+  /** When it expires unless used again: the idle expiry, never after `absoluteExpiresAt` (approximate, client clock). */
+  readonly expiresAt: number;
+  /** When it ends however active it is (Redis server clock). */
+  readonly absoluteExpiresAt: number;
+}
+
+/** A session with its data. */
+export interface Session<Data> extends SessionInfo {
+  readonly data: Data;
+}
+
+/** Outcome of `update`. */
+export type UpdateResult =
+  | { readonly status: 'updated'; readonly version: number }
+  /** The session's version was no longer the one given: nothing was written. */
+  | { readonly status: 'conflict'; readonly version: number }
+  /** No such session (never created, expired or destroyed): nothing was written. */
+  | { readonly status: 'missing' };
+
+/** Outcome of `put`. */
+export type PutResult =
+  | 'written'
+  /** The id was destroyed (logout, `destroyAll`, rotation): a destroyed id is never written again. */
+  | 'destroyed'
+  /** `previous` was given but the session no longer exists (it expired): nothing was written. */
+  | 'missing';
+
+const status = { missing: 0, written: 1, conflict: 2, destroyed: 3, indexFirst: 4, exists: 5 } as const;
+
+/**
+ * How long past its deadline an index entry is kept. Deadlines are set by
+ * the clock of the user index's master and enforced by the session's, which
+ * may differ on a cluster; this covers that skew.
+ */
+const indexGraceMs = 60_000;
+
+/** Attempts of `create` when its fresh id meets a concurrent `destroyAll` (or, in theory, a collision). */
+const createAttempts = 3;
+
+/** Rounds of `destroyAll`: each destroys what the index lists, and sessions created meanwhile are listed next round. */
+const destroyAllRounds = 10;
+
+/**
+ * Sessions in Redis with an idle timeout (renewed by use) and an absolute
+ * timeout (the most a session can live, however active), a per-user index
+ * for `list` and `destroyAll` ("log out everywhere") without SCAN, field-level
+ * atomic updates with optimistic versions, and schema-checked data.
+ *
+ * Each session is a hash whose top-level data fields are stored one per hash
+ * field, so two requests that change different fields both keep their change.
+ * Session ids are 256-bit-class random, URL-safe, and their first 8
+ * characters are the hash tag of the session's keys.
+ *
+ * @example
+ * ```ts
+ * const sessions = new SessionStore({ redis, ttl: '30m', absoluteTtl: '12h', schema: z.object({ cart: z.array(z.string()) }) })
+ * const { id } = await sessions.create('user-42', { cart: [] })
+ * const session = await sessions.get(id, { touch: true })
+ * await sessions.update(id, { cart: ['sku-1'] }, { version: session?.version })
+ * await sessions.destroyAll('user-42')
+ * ```
+ */
+export class SessionStore<Schema extends SessionSchema | undefined = undefined> {
+  /** Typed telemetry: `created`, `rotated`, `destroyed`, `conflict`, `invalid-data`, `write-refused`. */
+  readonly events: TelemetryEmitter<SessionEvents>;
+  /** Idle timeout in ms. */
+  readonly ttl: number;
+  /** Absolute timeout in ms. */
+  readonly absoluteTtl: number;
+  /** The key namespace. */
+  readonly namespace: string;
+  private readonly options: ResolvedSessionStoreOptions;
+  private readonly keys: SessionKeys;
+  private readonly driver: RedisDriver;
+  private readonly call: CallOptions | undefined;
+
+  constructor(options: SessionStoreOptions<Schema>) {
+    this.options = parseOptions(sessionStoreOptionsSchema, options, 'SessionStore');
+    this.keys = new SessionKeys(this.options.namespace);
+    this.namespace = this.keys.namespace;
+    this.ttl = this.options.ttl;
+    this.absoluteTtl = this.options.absoluteTtl;
+    this.driver = driverFor(this.options.redis);
+    this.call = this.options.timeout === undefined ? undefined : { timeoutMs: this.options.timeout };
+    this.events = new TelemetryEmitter<SessionEvents>('session');
+    // An evicted session logs its user out; an evicted index misses sessions in destroyAll.
+    void warnIfEvictable(this.driver, 'session');
+  }
+
+  /**
+   * Creates a session for `userId` with a new random id. The session is listed
+   * in the user's index before it is written, so `destroyAll` never misses it.
+   *
+   * @throws InvalidOptionsError (`InvalidSessionDataError` for data) before anything is written.
+   */
+  async create(userId: string, data: DataInputOf<Schema>): Promise<Session<DataOf<Schema>>> {
+    const context = 'SessionStore.create()';
+    const user = parseOptions(userIdSchema, userId, context);
+    const stored = this.checkWhole(data, context);
+    const fields = encodeFields(stored, context);
+    for (let attempt = 0; attempt < createAttempts; attempt++) {
+      const id = newSessionId(this.options.idBytes);
+      const deadline = await this.index(user, id, 0);
+      const reply = await this.write(id, 'c', user, true, deadline, '', false, fields, []);
+      if (reply[0] === status.written) {
+        this.events.emit('created', { userId: user });
+        return { ...this.info(id, user, reply), data: stored as DataOf<Schema> };
+      }
+      // destroyed: a destroyAll of this user ran between indexing and writing; exists: a collision.
+    }
+    throw new SessionWriteRefusedError(
+      `could not create a session for ${JSON.stringify(user)}: ${createAttempts} attempts met a concurrent destroyAll`,
+    );
+  }
+
+  /**
+   * Reads a live session, or null when it does not exist, expired (idle or
+   * absolute), or its data no longer matches the schema (reported as an
+   * `invalid-data` event, never thrown). With `{ touch: true }` the idle
+   * expiry is renewed in the same round trip.
+   */
+  async get(id: string, options?: GetOptions): Promise<Session<DataOf<Schema>> | null> {
+    const { touch } = parseOptions(getOptionsSchema, options ?? {}, 'SessionStore.get()');
+    if (!this.isPlausibleId(id, 'SessionStore.get()')) return null;
+    const reply = await this.driver.script(readSession, [this.keys.session(id)], [touch ? this.ttl : 0], this.call);
+    if (reply === null) return null;
+    let decoded: ReturnType<typeof decodeHash>;
+    try {
+      decoded = decodeHash(reply, 1);
+    } catch (error) {
+      this.events.emit('invalid-data', { error: `stored data is not JSON: ${String(error)}` });
+      return null;
+    }
+    let data = decoded.data;
+    const schema = this.options.schema;
+    if (schema) {
+      const result = schema.safeParse(data);
+      if (!result.success) {
+        this.events.emit('invalid-data', { error: result.error.message });
+        return null;
+      }
+      data = result.data as Record<string, unknown>;
+    }
+    const { meta } = decoded;
+    return {
+      id,
+      userId: meta.userId,
+      version: meta.version,
+      createdAt: meta.createdAt,
+      expiresAt: Date.now() + Number(reply[0]),
+      absoluteExpiresAt: meta.absoluteExpiresAt,
+      data: data as DataOf<Schema>,
+    };
+  }
+
+  /**
+   * Renews a session's idle expiry (sliding expiry), never past its absolute
+   * deadline. @returns false when the session does not exist (or ended).
+   */
+  async touch(id: string): Promise<boolean> {
+    if (!this.isPlausibleId(id, 'SessionStore.touch()')) return false;
+    const pttl = await this.driver.script(touchSession, [this.keys.session(id)], [this.ttl], this.call);
+    return pttl >= 0;
+  }
+
+  /**
+   * Changes some fields atomically: fields given are set, fields given as
+   * `undefined` deleted, the others left as they are, so concurrent updates
+   * of different fields never overwrite each other. With `{ version }` the
+   * update is written only if the session is still at that version (else
+   * `conflict`). Renews the idle expiry.
+   *
+   * @throws InvalidOptionsError (`InvalidSessionDataError` for data) before anything is written.
+   */
+  async update(id: string, patch: DataPatchOf<Schema>, options?: UpdateOptions): Promise<UpdateResult> {
+    const context = 'SessionStore.update()';
+    const { version } = parseOptions(updateOptionsSchema, options ?? {}, context);
+    assertDataObject(patch, 'patch', context);
+    const checked = this.options.schema ? checkPatch(this.options.schema, patch, context) : patch;
+    const set: string[] = [];
+    const deleted: string[] = [];
+    for (const [field, value] of Object.entries(checked)) {
+      if (value === undefined) deleted.push(dataPrefix + field);
+      else set.push(dataPrefix + field, encodeValue(value, `patch.${field}`, context));
+    }
+    if (!this.isPlausibleId(id, context)) return { status: 'missing' };
+    const reply = await this.write(id, 'u', null, false, 0, version ?? '', false, set, deleted, 'keep');
+    if (reply[0] === status.written) return { status: 'updated', version: reply[1] };
+    if (reply[0] === status.conflict) {
+      this.events.emit('conflict', { version: reply[1] });
+      return { status: 'conflict', version: reply[1] };
+    }
+    return { status: 'missing' };
+  }
+
+  /**
+   * Destroys a session. Its id is remembered (a tombstone, for one idle
+   * timeout) so that a request still in flight cannot write it back.
+   *
+   * @returns true when a live session was destroyed.
+   */
+  async destroy(id: string): Promise<boolean> {
+    if (!this.isPlausibleId(id, 'SessionStore.destroy()')) return false;
+    const [user] = await this.destroyInSlot([id]);
+    if (user === null || user === undefined) return false;
+    this.events.emit('destroyed', { count: 1, ...(user === '' ? {} : { userId: user }) });
+    // Best effort: list() and destroyAll() drop index entries of sessions that are gone anyway.
+    if (user !== '') await this.prune(user, [id]).catch(() => undefined);
+    return true;
+  }
+
+  /**
+   * Moves a session to a new id and destroys the old one, keeping its data,
+   * user and absolute deadline: call it at login and on privilege changes
+   * (session fixation). Old and new id share a hash tag, so the move is one
+   * atomic script.
+   *
+   * @returns the new session's info, or null when the session does not exist.
+   */
+  async rotate(id: string): Promise<SessionInfo | null> {
+    const context = 'SessionStore.rotate()';
+    if (!this.isPlausibleId(id, context)) return null;
+    let indexed = false;
+    for (let attempt = 0; attempt < createAttempts; attempt++) {
+      const next = rotatedSessionId(id, this.options.idBytes);
+      const keys = [this.keys.session(id), this.keys.tombstone(id), this.keys.session(next)];
+      let reply = await this.driver.script(rotateSession, keys, [indexed ? 1 : 0, this.ttl, this.ttl], this.call);
+      if (reply[0] === status.indexFirst) {
+        // The new id joins the user's index before it exists, as with create.
+        await this.index(reply[5], next, reply[3]);
+        indexed = true;
+        reply = await this.driver.script(rotateSession, keys, [1, this.ttl, this.ttl], this.call);
+      }
+      if (reply[0] === status.missing) return null;
+      if (reply[0] === status.written) {
+        const user = reply[5] === '' ? null : reply[5];
+        this.events.emit('rotated', { userId: user });
+        if (user !== null) await this.prune(user, [id]).catch(() => undefined);
+        return this.info(next, user, [reply[0], reply[1], reply[2], reply[3], reply[4]]);
+      }
+      // exists (the new id was taken) or the user changed between the two calls: try again.
+      indexed = false;
+    }
+    throw new SessionWriteRefusedError(`could not rotate session: ${createAttempts} attempts were refused`);
+  }
+
+  /**
+   * The live sessions of a user, oldest first, read from the user's index
+   * (no SCAN). Entries of sessions that expired or were destroyed are
+   * dropped from the index on the way.
+   */
+  async list(userId: string): Promise<SessionInfo[]> {
+    const user = parseOptions(userIdSchema, userId, 'SessionStore.list()');
+    const ids = await this.prune(user, []);
+    if (ids.length === 0) return [];
+    const replies = await this.perSlot(ids, (slotIds) =>
+      this.driver.script(
+        describeSessions,
+        slotIds.map((id) => this.keys.session(id)),
+        [],
+        this.call,
+      ),
+    );
+    const live: SessionInfo[] = [];
+    const gone: string[] = [];
+    ids.forEach((id, index) => {
+      const row = replies[index] as DescribeReply[number];
+      if (!row || row[0] !== user) {
+        gone.push(id);
+        return;
+      }
+      live.push({
+        id,
+        userId: user,
+        createdAt: Number(row[1]),
+        absoluteExpiresAt: Number(row[2]),
+        expiresAt: Date.now() + Number(row[3]),
+        version: Number(row[4]),
+      });
+    });
+    if (gone.length > 0) await this.prune(user, gone);
+    return live.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /**
+   * Destroys every session of a user ("log out everywhere"), on every
+   * cluster node, without SCAN. Destroyed ids get tombstones, so requests in
+   * flight cannot write them back, and a `rotate` racing with it cannot carry
+   * a session over. Sessions created while it runs are destroyed too, up to
+   * 10 rounds; a session created after it returned is a later login.
+   *
+   * @returns how many live sessions were destroyed.
+   */
+  async destroyAll(userId: string): Promise<number> {
+    const user = parseOptions(userIdSchema, userId, 'SessionStore.destroyAll()');
+    let destroyed = 0;
+    let ids = await this.prune(user, []);
+    for (let round = 0; ids.length > 0 && round < destroyAllRounds; round++) {
+      const users = await this.perSlot(ids, (slotIds) => this.destroyInSlot(slotIds));
+      destroyed += users.filter((owner) => owner !== null && owner !== undefined).length;
+      ids = await this.prune(user, ids);
+    }
+    this.events.emit('destroyed', { count: destroyed, userId: user });
+    return destroyed;
+  }
+
+  /**
+   * Creates or updates the session with a caller-chosen id: the upsert that
+   * framework stores (express-session, @fastify/session) need. A destroyed id
+   * is never written again (`'destroyed'`). With `previous`, only the fields
+   * that changed since that read are written, and an expired session is not
+   * brought back (`'missing'`); without it, the data is replaced whole. A
+   * new user is indexed before it is written, as with `create`.
+   *
+   * @throws InvalidOptionsError (`InvalidSessionDataError` for data) before anything is written.
+   */
+  async put(id: string, data: DataInputOf<Schema>, options: PutOptions): Promise<PutResult> {
+    const context = 'SessionStore.put()';
+    const sessionId = parseOptions(sessionIdSchema, id, context);
+    const { userId, previous } = parseOptions(putOptionsSchema, options, context);
+    const stored = this.checkWhole(data, context);
+    const set: string[] = [];
+    const deleted: string[] = [];
+    if (previous) {
+      for (const [field, value] of Object.entries(stored)) {
+        if (value === undefined) continue;
+        const json = encodeValue(value, `data.${field}`, context);
+        const before = previous[field];
+        if (before === undefined || JSON.stringify(before) !== json) set.push(dataPrefix + field, json);
+      }
+      for (const field of Object.keys(previous)) {
+        if (stored[field] === undefined) deleted.push(dataPrefix + field);
+      }
+    } else {
+      set.push(...encodeFields(stored, context));
+    }
+    const mode = previous ? 'u' : 'p';
+    let reply = await this.write(sessionId, mode, userId, false, 0, '', !previous, set, deleted);
+    if (reply[0] === status.indexFirst && userId !== null) {
+      const deadline = await this.index(userId, sessionId, reply[3]);
+      reply = await this.write(sessionId, mode, userId, true, deadline, '', !previous, set, deleted);
+    }
+    if (reply[0] === status.written) {
+      if (reply[1] === 1) this.events.emit('created', { userId });
+      return 'written';
+    }
+    if (reply[0] === status.destroyed) {
+      this.events.emit('write-refused', { reason: 'destroyed' });
+      return 'destroyed';
+    }
+    return 'missing';
+  }
+
+  /**
+   * Every session id of this namespace, in batches, scanning every master of
+   * a cluster: O(all keys). For framework stores' `all`, `length` and
+   * `clear`, and for maintenance; request paths use `list(userId)`.
+   */
+  async *scanIds(): AsyncGenerator<string[]> {
+    const prefixLength = this.namespace.length + 1;
+    for await (const batch of scanAll(this.options.redis, this.keys.sessionPattern())) {
+      // <ns>:{<tag>}:s:<escaped id>; ids are escaped like every key part.
+      const ids = batch.map((key) => unescapeKeyPart(key.slice(key.indexOf('}:s:', prefixLength) + 4)));
+      if (ids.length > 0) yield ids;
+    }
+  }
+
+  private checkWhole(data: unknown, context: string): Record<string, unknown> {
+    assertDataObject(data, 'data', context);
+    return this.options.schema ? checkData(this.options.schema, data, context) : data;
+  }
+
+  /** Ids that cannot be a session are absent (a forged cookie is not an error); non-strings are. */
+  private isPlausibleId(id: unknown, context: string): id is string {
+    if (typeof id !== 'string') {
+      throw new InvalidOptionsError([{ path: 'id', message: 'must be a string' }], { context });
+    }
+    return id.length >= minSessionIdLength && id.length <= maxSessionIdLength;
+  }
+
+  private info(id: string, userId: string | null, reply: WriteReply): SessionInfo {
+    return {
+      id,
+      userId,
+      version: reply[1],
+      createdAt: reply[2],
+      absoluteExpiresAt: reply[3],
+      expiresAt: Date.now() + reply[4],
+    };
+  }
+
+  private index(userId: string, id: string, deadline: number): Promise<number> {
+    return this.driver.script(
+      indexSession,
+      [this.keys.userIndex(userId)],
+      [id, deadline, this.absoluteTtl, indexGraceMs],
+      this.call,
+    );
+  }
+
+  private prune(userId: string, remove: readonly string[]): Promise<string[]> {
+    return this.driver.script(pruneIndex, [this.keys.userIndex(userId)], [indexGraceMs, ...remove], this.call);
+  }
+
+  private write(
+    id: string,
+    mode: 'c' | 'u' | 'p',
+    userId: string | null,
+    indexed: boolean,
+    deadline: number,
+    version: number | '',
+    replace: boolean,
+    set: readonly string[],
+    deleted: readonly string[],
+    user: 'keep' | 'given' = 'given',
+  ): Promise<WriteReply> {
+    const userMode = user === 'keep' ? 'k' : userId === null ? 'n' : 's';
+    const args: RedisArg[] = [
+      mode,
+      userMode,
+      userId ?? '',
+      indexed ? 1 : 0,
+      deadline,
+      this.absoluteTtl,
+      this.ttl,
+      version,
+      replace ? 1 : 0,
+      set.length / 2,
+      ...set,
+      ...deleted,
+    ];
+    return this.driver.script(writeSession, [this.keys.session(id), this.keys.tombstone(id)], args, this.call);
+  }
+
+  /** Destroys sessions that share one slot; per id, its user ('' for none) or null when it did not exist. */
+  private destroyInSlot(ids: readonly string[]): Promise<(string | null)[]> {
+    const keys = ids.flatMap((id) => [this.keys.session(id), this.keys.tombstone(id)]);
+    return this.driver.script(destroySessions, keys, [this.ttl], this.call);
+  }
+
+  /** Runs `run` once per slot of the ids' sessions (concurrently) and returns the replies in `ids` order. */
+  private async perSlot<Row>(ids: readonly string[], run: (slotIds: string[]) => Promise<Row[]>): Promise<Row[]> {
+    const groups = [...groupBySlot(ids.map((id) => this.keys.session(id))).values()];
+    const replies = await Promise.all(groups.map((group) => run(group.indexes.map((index) => ids[index] as string))));
+    const rows: Row[] = new Array(ids.length);
+    groups.forEach((group, groupIndex) => {
+      group.indexes.forEach((index, position) => {
+        rows[index] = (replies[groupIndex] as Row[])[position] as Row;
+      });
+    });
+    return rows;
+  }
+}
