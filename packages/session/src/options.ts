@@ -86,11 +86,17 @@ export const userIdSchema = z
   .min(1, 'must not be empty')
   .max(maxUserIdLength, `must be at most ${maxUserIdLength} characters`);
 
+/** A user id argument, parsed as `{ userId }` so errors name the argument. */
+export const userArgumentSchema = z.object({ userId: userIdSchema });
+
 /** A session id handed in by a caller. */
 export const sessionIdSchema = z
   .string({ message: 'must be a string' })
   .min(minSessionIdLength, `must be at least ${minSessionIdLength} characters`)
   .max(maxSessionIdLength, `must be at most ${maxSessionIdLength} characters`);
+
+/** A session id argument, parsed as `{ id }` so errors name the argument. */
+export const idArgumentSchema = z.object({ id: sessionIdSchema });
 
 /** Options of `update`. */
 export const updateOptionsSchema = z

@@ -19,6 +19,7 @@ import {
   type DataPatchOf,
   type GetOptions,
   getOptionsSchema,
+  idArgumentSchema,
   maxSessionIdLength,
   minSessionIdLength,
   type PutOptions,
@@ -26,11 +27,10 @@ import {
   type ResolvedSessionStoreOptions,
   type SessionSchema,
   type SessionStoreOptions,
-  sessionIdSchema,
   sessionStoreOptionsSchema,
   type UpdateOptions,
   updateOptionsSchema,
-  userIdSchema,
+  userArgumentSchema,
 } from './options.js';
 import {
   type DescribeReply,
@@ -162,7 +162,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
    */
   async create(userId: string, data: DataInputOf<Schema>): Promise<Session<DataOf<Schema>>> {
     const context = 'SessionStore.create()';
-    const user = parseOptions(userIdSchema, userId, context);
+    const user = parseOptions(userArgumentSchema, { userId }, context).userId;
     const stored = this.checkWhole(data, context);
     const fields = encodeFields(stored, context);
     for (let attempt = 0; attempt < createAttempts; attempt++) {
@@ -317,7 +317,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
    * dropped from the index on the way.
    */
   async list(userId: string): Promise<SessionInfo[]> {
-    const user = parseOptions(userIdSchema, userId, 'SessionStore.list()');
+    const user = parseOptions(userArgumentSchema, { userId }, 'SessionStore.list()').userId;
     const ids = await this.prune(user, []);
     if (ids.length === 0) return [];
     const replies = await this.perSlot(ids, (slotIds) =>
@@ -359,7 +359,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
    * @returns how many live sessions were destroyed.
    */
   async destroyAll(userId: string): Promise<number> {
-    const user = parseOptions(userIdSchema, userId, 'SessionStore.destroyAll()');
+    const user = parseOptions(userArgumentSchema, { userId }, 'SessionStore.destroyAll()').userId;
     let destroyed = 0;
     let ids = await this.prune(user, []);
     for (let round = 0; ids.length > 0 && round < destroyAllRounds; round++) {
@@ -383,7 +383,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
    */
   async put(id: string, data: DataInputOf<Schema>, options: PutOptions): Promise<PutResult> {
     const context = 'SessionStore.put()';
-    const sessionId = parseOptions(sessionIdSchema, id, context);
+    const sessionId = parseOptions(idArgumentSchema, { id }, context).id;
     const { userId, previous } = parseOptions(putOptionsSchema, options, context);
     const stored = this.checkWhole(data, context);
     const set: string[] = [];
