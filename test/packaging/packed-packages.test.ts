@@ -18,6 +18,7 @@ const packages = [
   '@redkit/lock',
   '@redkit/leaderboard',
   '@redkit/geo',
+  '@redkit/session',
 ];
 const ioredisVersion = '6.0.0';
 
@@ -84,10 +85,13 @@ try {
   await places.add('louvre', { lon: 2.3376, lat: 48.8606 });
   await places.add('orsay', { lon: 2.3266, lat: 48.8600 });
   const nearby = (await places.near({ lon: 2.3376, lat: 48.8606 }, { radius: 1, unit: 'km' })).map((result) => result.member);
+  const sessions = new session.SessionStore({ redis, namespace: 'packed' });
+  const login = await sessions.create('user', { cart: ['a'] });
+  const sessionRead = [(await sessions.get(login.id, { touch: true })).data.cart[0], (await sessions.list('user')).length, await sessions.destroyAll('user'), await sessions.get(login.id)];
   // Error classes report new.target.name: a bundler rename would show here.
-  const misnamed = [core, testing, ratelimit, lock, redlock, leaderboard, geo].flatMap((exports) =>
+  const misnamed = [core, testing, ratelimit, lock, redlock, leaderboard, geo, session].flatMap((exports) =>
     Object.entries(exports).filter(([key, value]) => key.endsWith('Error') && typeof value === 'function' && value.name !== key).map(([key, value]) => key + ' is ' + value.name));
-  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), ranked, outOfRange, nearby, misnamed }));
+  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), ranked, outOfRange, nearby, sessionRead, misnamed }));
   redis.disconnect();
 } finally {
   await server.stop();
@@ -106,19 +110,20 @@ describe('packed packages in a fresh project', () => {
     ranked: ['first:1', 'second:2'],
     outOfRange: 'E_SCORE_RANGE',
     nearby: ['louvre', 'orsay'],
+    sessionRead: ['a', 1, 1, null],
     misnamed: [],
   };
 
   it('load with import (ESM)', () => {
     const source = program(
-      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const leaderboard = await import('@redkit/leaderboard'); const geo = await import('@redkit/geo'); const otel = await import('@redkit/core/otel');",
+      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const leaderboard = await import('@redkit/leaderboard'); const geo = await import('@redkit/geo'); const session = await import('@redkit/session'); const otel = await import('@redkit/core/otel');",
     );
     writeFileSync(join(app, 'esm.mjs'), source);
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], app))).toEqual(expected);
   });
 
   it('load with require (CommonJS)', () => {
-    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const leaderboard = require('@redkit/leaderboard'); const geo = require('@redkit/geo'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
+    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const leaderboard = require('@redkit/leaderboard'); const geo = require('@redkit/geo'); const session = require('@redkit/session'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
     writeFileSync(join(app, 'cjs.cjs'), source);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], app))).toEqual(expected);
   });
