@@ -7,6 +7,7 @@ const root = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const sourceAliases = [
   { find: /^@redkit\/core$/, replacement: root('packages/core/src/index.ts') },
   { find: /^@redkit\/core\/otel$/, replacement: root('packages/core/src/otel.ts') },
+  { find: /^@redkit\/cache$/, replacement: root('packages/cache/src/index.ts') },
   { find: /^@redkit\/geo$/, replacement: root('packages/geo/src/index.ts') },
   { find: /^@redkit\/leaderboard$/, replacement: root('packages/leaderboard/src/index.ts') },
   { find: /^@redkit\/lock$/, replacement: root('packages/lock/src/index.ts') },
@@ -28,7 +29,7 @@ const luaAsText: Plugin = {
   },
 };
 
-const packages = ['core', 'testing', 'ratelimit', 'lock', 'leaderboard', 'geo', 'session'];
+const packages = ['core', 'testing', 'ratelimit', 'lock', 'leaderboard', 'geo', 'session', 'cache'];
 
 export default defineConfig({
   plugins: [luaAsText],

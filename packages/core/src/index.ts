@@ -50,6 +50,7 @@ export {
 export { parseOptions } from './options.js';
 export { type ScanOptions, scanAll } from './scan.js';
 export { defineScript, type LuaScript, onScriptCall, type ScriptCall } from './script.js';
+export { type ServerClock, serverClock } from './server-clock.js';
 export {
   type AnyEventListener,
   type EventHooks,

@@ -1,0 +1,42 @@
+import { Keyspace } from '@redkit/core';
+
+/**
+ * Where a cache keeps things. Each application key is its own hash tag, so an
+ * entry and its load lease share a slot:
+ * - `<ns>:{<key>}:e` (or `:e:<schemaVersion>`): the entry;
+ * - `<ns>:{<key>}:lease`: who is loading it;
+ * - `<ns>:{<tag>}:tag`: a tag's version.
+ */
+export class CacheKeys {
+  private readonly keyspace: Keyspace;
+  private readonly entryPart: string[];
+  /** Pub/sub channel of this namespace's invalidations. */
+  readonly channel: string;
+
+  constructor(namespace: string, schemaVersion: string | undefined) {
+    this.keyspace = new Keyspace(namespace);
+    this.entryPart = schemaVersion === undefined ? ['e'] : ['e', schemaVersion];
+    this.channel = `${this.keyspace.namespace}:invalidations`;
+  }
+
+  get namespace(): string {
+    return this.keyspace.namespace;
+  }
+
+  entry(key: string): string {
+    return this.keyspace.key(key, ...this.entryPart);
+  }
+
+  lease(key: string): string {
+    return this.keyspace.key(key, 'lease');
+  }
+
+  tag(tag: string): string {
+    return this.keyspace.key(tag, 'tag');
+  }
+
+  /** SCAN pattern of every key of the namespace. */
+  pattern(): string {
+    return this.keyspace.pattern();
+  }
+}

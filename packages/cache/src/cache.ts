@@ -1,0 +1,961 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type CallOptions,
+  driverFor,
+  groupBySlot,
+  InvalidOptionsError,
+  parseOptions,
+  type RedisDriver,
+  RedisUnavailableError,
+  type ServerClock,
+  scanAll,
+  serverClock,
+  TelemetryEmitter,
+} from '@redkit/core';
+import { CacheKeys } from './cache-keys.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { decodeEntry, type Entry, encodeTags, writtenAt } from './entry.js';
+import { LoaderTimeoutError, WriteThroughError } from './errors.js';
+import type { CacheEvents } from './events.js';
+import { InvalidationBus } from './invalidation-bus.js';
+import { type MemoryEntry, MemoryTier } from './memory-tier.js';
+import {
+  type CacheOptions,
+  cacheOptionsSchema,
+  type GetOrSetOptions,
+  getOrSetOptionsSchema,
+  keySchema,
+  type OutputOf,
+  type ResolvedCacheOptions,
+  type StandardSchema,
+  type WriteOptions,
+  writeOptionsSchema,
+} from './options.js';
+import { beginLoad, bumpTag, deleteEntry, releaseLease, setEntry } from './scripts.js';
+import { decodePayload, encodePayload, jsonSerializer, type Serializer } from './serializer.js';
+
+/** What a loader gets: the key, a signal aborted at the hard timeout, and the stale value if there is one. */
+export interface LoaderContext<Value> {
+  readonly key: string;
+  readonly signal: AbortSignal;
+  /** The stale value being refreshed (within grace), if any. */
+  readonly stale: Value | undefined;
+}
+
+/** Loads a value from the source of truth; `undefined` means "not found" (cached for `negativeTtl`). */
+export type Loader<Value> = (context: LoaderContext<Value>) => Value | undefined | Promise<Value | undefined>;
+
+/** Loads several keys at once; returns a Map by key (absent keys are "not found"). */
+export type ManyLoader<Value> = (
+  keys: readonly string[],
+  context: { readonly signal: AbortSignal },
+) => Map<string, Value> | Promise<Map<string, Value>>;
+
+/** The value type of a cache: the schema's output, or `unknown` without one. */
+export type ValueOf<Schema> = Schema extends StandardSchema ? OutputOf<Schema> : unknown;
+
+/** A value found in memory or Redis, with its entry's times. */
+interface Found<Value> extends MemoryEntry {
+  readonly value: Value;
+  readonly tier: 'memory' | 'redis';
+}
+
+/** A lookup: what was found, and whether Redis failed (so the call skips it from then on). */
+interface Lookup<Value> {
+  readonly found: Found<Value> | undefined;
+  readonly redisFailed: boolean;
+}
+
+/** Resolved per-call settings. */
+interface CallSettings {
+  readonly ttl: number;
+  readonly grace: number;
+  readonly tags: readonly string[] | undefined;
+  readonly softTimeout: number | undefined;
+  readonly hardTimeout: number;
+}
+
+const noLookup: Lookup<never> = { found: undefined, redisFailed: true };
+
+/**
+ * A cache in front of a slow source, on Redis (standalone or Cluster), with
+ * an optional in-memory tier.
+ *
+ * - **Cache-aside**: `getOrSet(key, loader)`, `get`, `set`, `delete`, `has`,
+ *   `getMany`, `getOrSetMany`, `wrap`.
+ * - **Write-through**: `writeThrough(key, value, save)` saves to the source,
+ *   then writes the cache with a version newer than any load in flight.
+ * - **Refresh-ahead**: `refreshAhead: { fraction }` or XFetch `{ beta }`.
+ * - **Stampede protection**: concurrent callers in one process share one
+ *   loader call; across processes one lease per key (SET NX PX in the key's
+ *   slot) lets one process load while the others are woken over pub/sub
+ *   (with a bounded wait) or served the stale value.
+ * - **Stale serving** within `grace`: stale-while-revalidate, stale-if-error
+ *   with a backoff, and a soft loader timeout; a hard timeout aborts loads.
+ * - **Redis trouble**: a bounded timeout per call and a circuit breaker; a
+ *   `getOrSet` then falls back to the loader, never hangs.
+ * - **L1**: `l1: { maxEntries, maxBytes }` keeps values in memory, kept
+ *   coherent by versioned invalidations over pub/sub.
+ * - **Tags** (`set(..., { tags })`, `invalidateTags`), `clear()`, negative
+ *   caching, TTL jitter, pluggable serializer, gzip, schema validation.
+ *
+ * @example
+ * ```ts
+ * const users = new Cache({ redis, namespace: 'users', ttl: '5m', grace: '1h', l1: { maxEntries: 10_000 } })
+ * const user = await users.getOrSet(`user:${id}`, () => db.users.find(id), { tags: [`team:${teamId}`] })
+ * await users.invalidateTags([`team:${teamId}`])
+ * ```
+ */
+export class Cache<Schema extends StandardSchema | undefined = undefined> {
+  /** Typed telemetry: hit, miss, stale-served, refresh, stampede-collapsed, breaker-open … */
+  readonly events: TelemetryEmitter<CacheEvents>;
+  /** The key namespace. */
+  readonly namespace: string;
+  private readonly options: ResolvedCacheOptions;
+  private readonly keys: CacheKeys;
+  private readonly driver: RedisDriver;
+  private readonly clock: ServerClock;
+  private readonly call: CallOptions | undefined;
+  private readonly serializer: Serializer;
+  private readonly memory: MemoryTier | undefined;
+  private readonly bus: InvalidationBus;
+  private readonly breaker: CircuitBreaker;
+  private readonly defaults: CallSettings;
+  /** Loads in flight in this process, by entry key (single flight). */
+  private readonly flights = new Map<string, Promise<unknown>>();
+  /** Keys whose loader failed recently: not called again before this time (performance.now()). */
+  private readonly backoffUntil = new Map<string, number>();
+  private closed = false;
+
+  constructor(options: CacheOptions<Schema>) {
+    this.options = parseOptions(cacheOptionsSchema, options, 'Cache');
+    const { schema, schemaVersion } = this.options;
+    this.keys = new CacheKeys(
+      this.options.namespace,
+      schemaVersion !== undefined ? `v${schemaVersion}` : schema ? 'v1' : undefined,
+    );
+    this.namespace = this.keys.namespace;
+    this.driver = driverFor(this.options.redis);
+    this.clock = serverClock(this.driver);
+    void this.clock.sync();
+    this.call = this.options.timeout === undefined ? undefined : { timeoutMs: this.options.timeout };
+    this.serializer = this.options.serializer ?? jsonSerializer;
+    this.events = new TelemetryEmitter<CacheEvents>('cache');
+    const { l1 } = this.options;
+    this.memory = l1 ? new MemoryTier({ maxEntries: l1.maxEntries, maxBytes: l1.maxBytes, ttl: l1.ttl }) : undefined;
+    this.bus = new InvalidationBus(this.driver, this.keys.channel, {
+      key: (redisKey, version) => this.memory?.invalidate(redisKey, version),
+      tag: (tag, version) => this.memory?.invalidateTag(tag, version),
+      clear: () => this.memory?.clear(),
+      reset: () => this.memory?.clear(),
+    });
+    // The memory tier may only fill once invalidations are guaranteed to arrive.
+    if (this.memory) void this.bus.start();
+    this.breaker = new CircuitBreaker(this.options.breaker.failures, this.options.breaker.cooldown, (state) =>
+      this.events.emit(state === 'open' ? 'breaker-open' : 'breaker-close', {}),
+    );
+    this.defaults = {
+      ttl: this.options.ttl,
+      grace: this.options.grace,
+      tags: undefined,
+      softTimeout: this.options.softTimeout,
+      hardTimeout: this.options.hardTimeout,
+    };
+  }
+
+  /**
+   * The cached value of `key`, or the loader's: cache-aside with stampede
+   * protection, stale serving, refresh-ahead and timeouts. Never fails because
+   * of Redis: when Redis is down the loader's value is returned.
+   *
+   * @throws the loader's error (unless a stale value is served), `LoaderTimeoutError`,
+   *   `InvalidOptionsError` before anything is sent.
+   */
+  async getOrSet(key: string, loader: Loader<ValueOf<Schema>>, options?: GetOrSetOptions): Promise<ValueOf<Schema>> {
+    const settings = this.settings(options, getOrSetOptionsSchema, 'Cache.getOrSet()');
+    this.checkKey(key, 'Cache.getOrSet()');
+    if (typeof loader !== 'function') {
+      throw new InvalidOptionsError([{ path: 'loader', message: 'must be a function' }], {
+        context: 'Cache.getOrSet()',
+      });
+    }
+    const redisKey = this.keys.entry(key);
+    const lookup = await this.lookup<ValueOf<Schema>>(key, redisKey);
+    const found = lookup.found;
+    if (found) {
+      const now = this.clock.now();
+      if (now < found.freshUntil) {
+        if (this.events.listens('hit')) this.events.emit('hit', { key, tier: found.tier });
+        if (this.options.refreshAhead !== false && this.dueForRefresh(found, now)) {
+          this.load(key, redisKey, loader, settings, found, true, lookup.redisFailed).catch(() => {});
+        }
+        return found.value;
+      }
+      if (this.options.staleWhileRevalidate) {
+        this.events.emit('stale-served', { key, reason: 'revalidating' });
+        this.load(key, redisKey, loader, settings, found, true, lookup.redisFailed).catch(() => {});
+        return found.value;
+      }
+    }
+    if (this.events.listens('miss')) this.events.emit('miss', { key });
+    return this.load(key, redisKey, loader, settings, found, false, lookup.redisFailed) as Promise<ValueOf<Schema>>;
+  }
+
+  /** The fresh cached value of `key`, or undefined (also when Redis is unreachable: a miss, reported). */
+  async get(key: string): Promise<ValueOf<Schema> | undefined> {
+    this.checkKey(key, 'Cache.get()');
+    const { found } = await this.lookup<ValueOf<Schema>>(key, this.keys.entry(key));
+    if (found && this.clock.now() < found.freshUntil) {
+      if (this.events.listens('hit')) this.events.emit('hit', { key, tier: found.tier });
+      return found.value;
+    }
+    if (this.events.listens('miss')) this.events.emit('miss', { key });
+    return undefined;
+  }
+
+  /** Whether `key` has a fresh value (a cached "not found" counts as no value). */
+  async has(key: string): Promise<boolean> {
+    this.checkKey(key, 'Cache.has()');
+    const { found } = await this.lookup(key, this.keys.entry(key));
+    return found !== undefined && !found.negative && this.clock.now() < found.freshUntil;
+  }
+
+  /**
+   * Stores a value unconditionally (newer than anything stored or loading),
+   * and invalidates other processes' memory tiers.
+   *
+   * @throws RedisUnavailableError when Redis cannot be written.
+   */
+  async set(key: string, value: ValueOf<Schema>, options?: WriteOptions): Promise<void> {
+    const settings = this.settings(options, writeOptionsSchema, 'Cache.set()');
+    this.checkKey(key, 'Cache.set()');
+    const tagVersions = await this.readTagVersions(settings.tags);
+    await this.store(key, this.keys.entry(key), value, settings, 0, tagVersions, 0, '');
+  }
+
+  /**
+   * Deletes a key. A tombstone newer than any load in flight stays for the
+   * hard timeout, so a load that started before the delete cannot write the
+   * old value back.
+   *
+   * @returns true when a live entry was deleted.
+   * @throws RedisUnavailableError when Redis cannot be written.
+   */
+  async delete(key: string): Promise<boolean> {
+    this.checkKey(key, 'Cache.delete()');
+    const redisKey = this.keys.entry(key);
+    const tombstoneMs = this.options.hardTimeout + 1_000;
+    const deleted = await this.redis(() =>
+      this.driver.script(deleteEntry, [redisKey], [tombstoneMs, this.keys.channel], this.call),
+    );
+    this.memory?.invalidate(redisKey, Number.MAX_SAFE_INTEGER);
+    return deleted === 1;
+  }
+
+  /** Fresh values of several keys (undefined where missing), read with one MGET per cluster slot. */
+  async getMany(keys: readonly string[]): Promise<(ValueOf<Schema> | undefined)[]> {
+    this.checkKeys(keys, 'Cache.getMany()');
+    const found = await this.lookupMany<ValueOf<Schema>>(keys);
+    const now = this.clock.now();
+    return found.map((entry) => (entry && now < entry.freshUntil ? entry.value : undefined));
+  }
+
+  /**
+   * Fresh values of several keys; the missing ones are loaded with one call
+   * of `loadMany` (only for keys whose load lease this process took; keys
+   * another process is loading are awaited), then stored.
+   */
+  async getOrSetMany(
+    keys: readonly string[],
+    loadMany: ManyLoader<ValueOf<Schema>>,
+    options?: GetOrSetOptions,
+  ): Promise<(ValueOf<Schema> | undefined)[]> {
+    const settings = this.settings(options, getOrSetOptionsSchema, 'Cache.getOrSetMany()');
+    this.checkKeys(keys, 'Cache.getOrSetMany()');
+    const found = await this.lookupMany<ValueOf<Schema>>(keys);
+    const now = this.clock.now();
+    const result = found.map((entry) => (entry && now < entry.freshUntil ? entry.value : undefined));
+    const missing = [...new Set(keys.filter((_, index) => !(found[index] && now < (found[index]?.freshUntil ?? 0))))];
+    if (missing.length === 0) return result;
+    const loaded = await this.loadBatch(missing, loadMany, settings);
+    return keys.map((key, index) => (loaded.has(key) ? loaded.get(key) : result[index]));
+  }
+
+  /**
+   * Wraps a function so its results are cached under `keyFn(...args)`.
+   *
+   * @example
+   * ```ts
+   * const findUser = cache.wrap((id: string) => db.users.find(id), (id) => `user:${id}`)
+   * ```
+   */
+  wrap<Args extends unknown[]>(
+    fn: (...args: Args) => ValueOf<Schema> | undefined | Promise<ValueOf<Schema> | undefined>,
+    keyFn: (...args: Args) => string,
+    options?: GetOrSetOptions,
+  ): (...args: Args) => Promise<ValueOf<Schema>> {
+    if (typeof fn !== 'function' || typeof keyFn !== 'function') {
+      throw new InvalidOptionsError(
+        [{ path: typeof fn !== 'function' ? 'fn' : 'keyFn', message: 'must be a function' }],
+        {
+          context: 'Cache.wrap()',
+        },
+      );
+    }
+    if (options !== undefined) parseOptions(getOrSetOptionsSchema, options, 'Cache.wrap()');
+    return (...args: Args) => this.getOrSet(keyFn(...args), () => fn(...args), options);
+  }
+
+  /**
+   * Write-through: saves `value` to the source with `save`, then stores it in
+   * the cache, newer than any load in flight. When `save` fails nothing is
+   * cached; when the cache write fails after a successful save,
+   * `WriteThroughError` is thrown (the source has the value; the old cached
+   * value, if any, was not replaced and lives until its ttl).
+   */
+  async writeThrough<Saved>(
+    key: string,
+    value: ValueOf<Schema>,
+    save: (value: ValueOf<Schema>) => Saved | Promise<Saved>,
+    options?: WriteOptions,
+  ): Promise<Saved> {
+    const settings = this.settings(options, writeOptionsSchema, 'Cache.writeThrough()');
+    this.checkKey(key, 'Cache.writeThrough()');
+    const saved = await save(value);
+    try {
+      const tagVersions = await this.readTagVersions(settings.tags);
+      await this.store(key, this.keys.entry(key), value, settings, 0, tagVersions, 0, '');
+    } catch (error) {
+      throw new WriteThroughError(key, { cause: error });
+    }
+    return saved;
+  }
+
+  /** Invalidates every entry stored with any of these tags, in every process. */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    const checked = parseOptions(writeOptionsSchema, { tags }, 'Cache.invalidateTags()').tags ?? [];
+    await Promise.all(
+      checked.map(async (tag) => {
+        const version = await this.redis(() =>
+          this.driver.script(bumpTag, [this.keys.tag(tag)], [this.options.tagTtl, this.keys.channel, tag], this.call),
+        );
+        this.memory?.invalidateTag(tag, Number(version));
+      }),
+    );
+  }
+
+  /** Deletes every key of the namespace on every master (SCAN + UNLINK) and clears every process's memory tier. */
+  async clear(): Promise<void> {
+    for await (const batch of scanAll(this.options.redis, this.keys.pattern())) {
+      await Promise.all(batch.map((key) => this.driver.command('UNLINK', [key], this.call)));
+    }
+    this.memory?.clear();
+    await this.driver.publish(this.keys.channel, 'c|0|');
+  }
+
+  /** Stops listening for invalidations and wakes every waiter. The Redis client is the caller's. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.memory?.clear();
+    await this.bus.close();
+  }
+
+  private settings(
+    options: unknown,
+    schema: typeof writeOptionsSchema | typeof getOrSetOptionsSchema,
+    context: string,
+  ): CallSettings {
+    // The common call has no options: skip parsing on the hot path.
+    if (options === undefined) return this.defaults;
+    const parsed = parseOptions(schema, options, context) as GetOrSetOptions & {
+      ttl?: number;
+      grace?: number;
+      softTimeout?: number;
+      hardTimeout?: number;
+    };
+    return {
+      ttl: parsed.ttl ?? this.defaults.ttl,
+      grace: parsed.grace ?? this.defaults.grace,
+      tags: parsed.tags,
+      softTimeout: parsed.softTimeout ?? this.defaults.softTimeout,
+      hardTimeout: parsed.hardTimeout ?? this.defaults.hardTimeout,
+    };
+  }
+
+  private checkKey(key: unknown, context: string, path = 'key'): void {
+    if (typeof key === 'string' && key.length > 0 && key.length <= 1024) return;
+    const result = keySchema.safeParse(key);
+    const message = result.success ? 'is invalid' : (result.error.issues[0]?.message ?? 'is invalid');
+    throw new InvalidOptionsError([{ path, message }], { context });
+  }
+
+  private checkKeys(keys: unknown, context: string): asserts keys is readonly string[] {
+    if (!Array.isArray(keys)) {
+      throw new InvalidOptionsError([{ path: 'keys', message: 'must be an array of keys' }], { context });
+    }
+    for (let index = 0; index < keys.length; index++) this.checkKey(keys[index], context, `keys.${index}`);
+  }
+
+  /** Runs a Redis call through the breaker; failures count and are rethrown as RedisUnavailableError. */
+  private async redis<T>(run: () => Promise<T>): Promise<T> {
+    if (!this.breaker.allows()) throw new RedisUnavailableError('the cache circuit breaker is open');
+    try {
+      const result = await run();
+      this.breaker.success();
+      return result;
+    } catch (error) {
+      if (error instanceof RedisUnavailableError) {
+        this.breaker.failure();
+        this.events.emit('redis-error', { error });
+      }
+      throw error;
+    }
+  }
+
+  /** Memory first, then one GET. */
+  private async lookup<Value>(key: string, redisKey: string): Promise<Lookup<Value>> {
+    const memory = this.memory?.get(redisKey);
+    if (memory && this.clock.now() < memory.staleUntil) {
+      return { found: { ...memory, value: memory.value as Value, tier: 'memory' }, redisFailed: false };
+    }
+    if (!this.breaker.allows()) return noLookup;
+    let blob: string | null;
+    try {
+      blob = await this.driver.command<string | null>('GET', [redisKey], this.call);
+      this.breaker.success();
+    } catch (error) {
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      this.breaker.failure();
+      this.events.emit('redis-error', { error });
+      return noLookup;
+    }
+    if (blob === null) return { found: undefined, redisFailed: false };
+    return { found: await this.accept<Value>(key, redisKey, decodeEntry(blob), blob.length), redisFailed: false };
+  }
+
+  /** Memory first, then one MGET per slot for the rest. */
+  private async lookupMany<Value>(keys: readonly string[]): Promise<(Found<Value> | undefined)[]> {
+    const redisKeys = keys.map((key) => this.keys.entry(key));
+    const result: (Found<Value> | undefined)[] = new Array(keys.length);
+    const now = this.clock.now();
+    const remote: number[] = [];
+    redisKeys.forEach((redisKey, index) => {
+      const memory = this.memory?.get(redisKey);
+      if (memory && now < memory.staleUntil)
+        result[index] = { ...memory, value: memory.value as Value, tier: 'memory' };
+      else remote.push(index);
+    });
+    if (remote.length === 0 || !this.breaker.allows()) return result;
+    const groups = [...groupBySlot(remote.map((index) => redisKeys[index] as string)).values()];
+    try {
+      await Promise.all(
+        groups.map(async (group) => {
+          const blobs = await this.driver.command<(string | null)[]>('MGET', group.keys, this.call);
+          await Promise.all(
+            blobs.map(async (blob, position) => {
+              const index = remote[group.indexes[position] as number] as number;
+              if (blob !== null) {
+                result[index] = await this.accept<Value>(
+                  keys[index] as string,
+                  redisKeys[index] as string,
+                  decodeEntry(blob),
+                  blob.length,
+                );
+              }
+            }),
+          );
+        }),
+      );
+      this.breaker.success();
+    } catch (error) {
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      this.breaker.failure();
+      this.events.emit('redis-error', { error });
+    }
+    return result;
+  }
+
+  /**
+   * Turns an entry read from Redis into a value: drops tombstones and entries
+   * past their grace, checks tags and the schema (failures are misses), and
+   * keeps it in the memory tier.
+   */
+  private async accept<Value>(
+    key: string,
+    redisKey: string,
+    entry: Entry | undefined,
+    size: number,
+    report = true,
+  ): Promise<Found<Value> | undefined> {
+    if (!entry) {
+      if (report) this.events.emit('invalid-value', { key, error: 'not a cache entry' });
+      return undefined;
+    }
+    const now = this.clock.now();
+    if (entry.deleted || now >= entry.staleUntil) return undefined;
+    if (entry.tags && !(await this.tagsStillValid(entry.tags))) return undefined;
+    let value: unknown;
+    if (!entry.negative) {
+      try {
+        value = decodePayload(entry.payload, entry.compressed, this.serializer);
+      } catch (error) {
+        if (report) this.events.emit('invalid-value', { key, error: `cannot decode: ${String(error)}` });
+        return undefined;
+      }
+      const schema = this.options.schema;
+      if (schema) {
+        let result = schema['~standard'].validate(value);
+        if (result instanceof Promise) result = await result;
+        if (result.issues) {
+          if (report) {
+            this.events.emit('invalid-value', { key, error: result.issues.map((issue) => issue.message).join('; ') });
+          }
+          return undefined;
+        }
+        value = result.value;
+      }
+    }
+    const found: Found<Value> = {
+      value: value as Value,
+      version: entry.version,
+      negative: entry.negative,
+      freshUntil: entry.freshUntil,
+      staleUntil: entry.staleUntil,
+      writtenAt: writtenAt(entry),
+      loadMs: entry.loadMs,
+      tags: entry.tags,
+      tier: 'redis',
+    };
+    this.remember(redisKey, found, size, now);
+    return found;
+  }
+
+  private remember(redisKey: string, entry: MemoryEntry, size: number, now: number): void {
+    if (!this.memory || !this.bus.ready || this.closed) return;
+    const { l1 } = this.options;
+    const lifetime = entry.staleUntil - now;
+    this.memory.set(redisKey, entry, size, l1 && l1.ttl !== undefined ? Math.min(l1.ttl, lifetime) : lifetime);
+  }
+
+  /** Whether `fraction` of the entry's ttl has passed, or XFetch says refresh now. */
+  private dueForRefresh(found: MemoryEntry, now: number): boolean {
+    const policy = this.options.refreshAhead;
+    if (policy === false) return false;
+    const left = found.freshUntil - now;
+    if ('fraction' in policy) return left <= (found.freshUntil - found.writtenAt) * (1 - policy.fraction);
+    // XFetch: -β·δ·ln(U) ≥ time left, U uniform in (0, 1].
+    return -policy.beta * Math.max(1, found.loadMs) * Math.log(1 - Math.random()) >= left;
+  }
+
+  /** In-process single flight around {@link loadOnce}. */
+  private load(
+    key: string,
+    redisKey: string,
+    loader: Loader<ValueOf<Schema>>,
+    settings: CallSettings,
+    stale: Found<ValueOf<Schema>> | undefined,
+    background: boolean,
+    skipRedis: boolean,
+  ): Promise<ValueOf<Schema> | undefined> {
+    const inflight = this.flights.get(redisKey) as Promise<ValueOf<Schema> | undefined> | undefined;
+    if (inflight) {
+      if (!background) this.events.emit('stampede-collapsed', { key, via: 'in-process' });
+      return inflight;
+    }
+    const flight = this.loadOnce(key, redisKey, loader, settings, stale, background, skipRedis).finally(() => {
+      this.flights.delete(redisKey);
+    });
+    this.flights.set(redisKey, flight);
+    return flight;
+  }
+
+  private async loadOnce(
+    key: string,
+    redisKey: string,
+    loader: Loader<ValueOf<Schema>>,
+    settings: CallSettings,
+    stale: Found<ValueOf<Schema>> | undefined,
+    background: boolean,
+    skipRedis: boolean,
+  ): Promise<ValueOf<Schema> | undefined> {
+    const backoff = this.backoffUntil.get(redisKey);
+    if (backoff !== undefined) {
+      if (performance.now() < backoff && stale) {
+        this.events.emit('stale-served', { key, reason: 'loader-error' });
+        return stale.value;
+      }
+      if (performance.now() >= backoff) this.backoffUntil.delete(redisKey);
+    }
+    let redisOk = !skipRedis;
+    let start = 0;
+    let token = '';
+    let tagVersions: Map<string, number> | undefined;
+    if (redisOk) {
+      try {
+        token = randomBytes(12).toString('base64url');
+        // The tags' versions and the start stamp are taken before the loader reads the source.
+        const [reply, versions] = await Promise.all([
+          this.redis(() =>
+            this.driver.script(
+              beginLoad,
+              [redisKey, this.keys.lease(key)],
+              [token, settings.hardTimeout + 1_000],
+              this.call,
+            ),
+          ),
+          this.readTagVersions(settings.tags),
+        ]);
+        tagVersions = versions;
+        start = Number(reply[2]);
+        // Re-read in the script: another process may have filled it since our GET (reported once, by the GET).
+        const current =
+          reply[0] === null
+            ? undefined
+            : await this.accept<ValueOf<Schema>>(key, redisKey, decodeEntry(reply[0]), reply[0].length, false);
+        if (current && this.clock.now() < current.freshUntil) {
+          // Filled by another process since our read.
+          if (reply[1] === 1) await this.release(key, token);
+          this.events.emit('stampede-collapsed', { key, via: 'lease' });
+          return current.value;
+        }
+        if (reply[1] !== 1) {
+          token = '';
+          if (background) return undefined;
+          const usable = stale ?? current;
+          if (usable) {
+            this.events.emit('stale-served', { key, reason: 'lock-wait' });
+            return usable.value;
+          }
+          const awaited = await this.waitForOtherLoad<ValueOf<Schema>>(key, redisKey);
+          if (awaited) {
+            this.events.emit('stampede-collapsed', { key, via: 'lease' });
+            return awaited.value;
+          }
+          // The other process did not finish within lockWait: load without the lease.
+        }
+      } catch (error) {
+        if (!(error instanceof RedisUnavailableError)) throw error;
+        redisOk = false;
+        token = '';
+      }
+    }
+    const started = performance.now();
+    let value: ValueOf<Schema> | undefined;
+    try {
+      value = await this.runLoader(key, loader, settings, stale, (late) => {
+        // The soft timeout returned the stale value; the load goes on and is stored when it finishes.
+        if (redisOk) {
+          this.store(key, redisKey, late, settings, start, tagVersions, performance.now() - started, token).catch(
+            () => {},
+          );
+        }
+      });
+    } catch (error) {
+      if (error === softTimeoutReached) {
+        // The lease stays with the load still running; its write releases it.
+        this.events.emit('stale-served', { key, reason: 'soft-timeout' });
+        return (stale as Found<ValueOf<Schema>>).value;
+      }
+      if (token) await this.release(key, token).catch(() => {});
+      this.events.emit('loader-error', { key, error });
+      if (this.options.staleIfError && stale) {
+        this.backoffUntil.set(redisKey, performance.now() + this.options.errorBackoff);
+        this.events.emit('stale-served', { key, reason: 'loader-error' });
+        return stale.value;
+      }
+      throw error;
+    }
+    const durationMs = performance.now() - started;
+    this.backoffUntil.delete(redisKey);
+    if (redisOk) {
+      try {
+        await this.store(key, redisKey, value, settings, start, tagVersions, durationMs, token);
+      } catch {
+        // Reported as redis-error; the caller still gets the loaded value.
+      }
+    }
+    this.events.emit('refresh', { key, durationMs, background });
+    return value;
+  }
+
+  /**
+   * Runs the loader with the hard timeout (its signal is aborted and
+   * LoaderTimeoutError thrown) and, when a stale value exists, the soft
+   * timeout (rejects with `softTimeoutReached`; `onLate` gets the value if
+   * the load still succeeds).
+   */
+  private runLoader(
+    key: string,
+    loader: Loader<ValueOf<Schema>>,
+    settings: CallSettings,
+    stale: Found<ValueOf<Schema>> | undefined,
+    onLate: (value: ValueOf<Schema> | undefined) => void,
+  ): Promise<ValueOf<Schema> | undefined> {
+    const controller = new AbortController();
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let softFired = false;
+      const hard = setTimeout(() => {
+        if (settled && !softFired) return;
+        controller.abort(new LoaderTimeoutError(key, settings.hardTimeout));
+        if (!settled) {
+          settled = true;
+          reject(new LoaderTimeoutError(key, settings.hardTimeout));
+        }
+      }, settings.hardTimeout);
+      const soft =
+        stale && settings.softTimeout !== undefined && settings.softTimeout < settings.hardTimeout
+          ? setTimeout(() => {
+              if (settled) return;
+              settled = true;
+              softFired = true;
+              reject(softTimeoutReached);
+            }, settings.softTimeout)
+          : undefined;
+      Promise.resolve()
+        .then(() => loader({ key, signal: controller.signal, stale: stale?.value }))
+        .then(
+          (value) => {
+            clearTimeout(hard);
+            if (soft) clearTimeout(soft);
+            if (!settled) {
+              settled = true;
+              resolve(value);
+            } else if (softFired && !controller.signal.aborted) {
+              onLate(value);
+            }
+          },
+          (error: unknown) => {
+            clearTimeout(hard);
+            if (soft) clearTimeout(soft);
+            if (!settled) {
+              settled = true;
+              reject(error);
+            }
+          },
+        );
+    });
+  }
+
+  /** Stores a loaded or given value (a "not found" only with negativeTtl) and keeps it in memory. */
+  private async store(
+    key: string,
+    redisKey: string,
+    value: ValueOf<Schema> | undefined,
+    settings: CallSettings,
+    start: number,
+    tagVersions: Map<string, number> | undefined,
+    loadMs: number,
+    token: string,
+  ): Promise<void> {
+    const negative = value === undefined;
+    if (negative && this.options.negativeTtl === 0) {
+      if (token) await this.release(key, token);
+      return;
+    }
+    const payload = negative
+      ? { text: '', compressed: false }
+      : encodePayload(value, this.serializer, this.options.compressAbove);
+    const baseTtl = negative ? this.options.negativeTtl : settings.ttl;
+    const ttl = Math.max(1, Math.round(baseTtl * (1 - this.options.jitter * Math.random())));
+    const grace = negative ? 0 : settings.grace;
+    if (tagVersions && ttl + grace > this.options.tagTtl) {
+      throw new InvalidOptionsError([{ path: 'ttl', message: 'ttl + grace of a tagged entry must not exceed tagTtl' }]);
+    }
+    const flags = (negative ? 'n' : '') + (payload.compressed ? 'z' : '');
+    const [written, version] = await this.redis(() =>
+      this.driver.script(
+        setEntry,
+        [redisKey, this.keys.lease(key)],
+        [start, flags, ttl, grace, Math.round(loadMs), encodeTags(tagVersions), payload.text, token, this.keys.channel],
+        this.call,
+      ),
+    );
+    if (written !== 1) return;
+    const now = this.clock.now();
+    this.remember(
+      redisKey,
+      {
+        value,
+        version,
+        negative,
+        freshUntil: now + ttl,
+        staleUntil: now + ttl + grace,
+        writtenAt: now,
+        loadMs: Math.round(loadMs),
+        tags: tagVersions,
+      },
+      payload.text.length,
+      now,
+    );
+  }
+
+  private release(key: string, token: string): Promise<number> {
+    return this.driver.script(releaseLease, [this.keys.lease(key)], [token], this.call);
+  }
+
+  /** Each tag's current version (0 when never invalidated), one GET per tag, concurrently. */
+  private async readTagVersions(tags: readonly string[] | undefined): Promise<Map<string, number> | undefined> {
+    if (!tags || tags.length === 0) return undefined;
+    const versions = await this.redis(() =>
+      Promise.all(tags.map((tag) => this.driver.command<string | null>('GET', [this.keys.tag(tag)], this.call))),
+    );
+    return new Map(tags.map((tag, index) => [tag, Number(versions[index] ?? 0)]));
+  }
+
+  /** An entry is valid while none of its tags was invalidated after its load started. */
+  private async tagsStillValid(tags: ReadonlyMap<string, number>): Promise<boolean> {
+    const current = await this.readTagVersions([...tags.keys()]);
+    for (const [tag, version] of tags) if ((current?.get(tag) ?? 0) > version) return false;
+    return true;
+  }
+
+  /**
+   * Waits for another process's load of `redisKey`: woken by its write's
+   * invalidation message, with polling as a backstop, for at most lockWait.
+   */
+  private async waitForOtherLoad<Value>(key: string, redisKey: string): Promise<Found<Value> | undefined> {
+    await this.bus.start();
+    const until = performance.now() + this.options.lockWait;
+    let pause = 25;
+    while (!this.closed) {
+      const left = until - performance.now();
+      if (left <= 0) return undefined;
+      await this.bus.waitFor(redisKey, Math.min(pause, left));
+      pause = Math.min(pause * 2, 400);
+      let blob: string | null;
+      try {
+        blob = await this.redis(() => this.driver.command<string | null>('GET', [redisKey], this.call));
+      } catch {
+        return undefined;
+      }
+      if (blob === null) continue;
+      const found = await this.accept<Value>(key, redisKey, decodeEntry(blob), blob.length);
+      if (found && this.clock.now() < found.freshUntil) return found;
+    }
+    return undefined;
+  }
+
+  /** getOrSetMany's loads: leases per key, one loader call for the keys this process leased. */
+  private async loadBatch(
+    keys: readonly string[],
+    loadMany: ManyLoader<ValueOf<Schema>>,
+    settings: CallSettings,
+  ): Promise<Map<string, ValueOf<Schema> | undefined>> {
+    const results = new Map<string, ValueOf<Schema> | undefined>();
+    const leased: { key: string; token: string; start: number }[] = [];
+    const waiting: string[] = [];
+    let redisOk = true;
+    const tagVersions = await this.readTagVersions(settings.tags).catch(() => {
+      redisOk = false;
+      return undefined;
+    });
+    if (redisOk) {
+      await Promise.all(
+        keys.map(async (key) => {
+          const redisKey = this.keys.entry(key);
+          const token = randomBytes(12).toString('base64url');
+          try {
+            const reply = await this.redis(() =>
+              this.driver.script(
+                beginLoad,
+                [redisKey, this.keys.lease(key)],
+                [token, settings.hardTimeout + 1_000],
+                this.call,
+              ),
+            );
+            const current =
+              reply[0] === null
+                ? undefined
+                : await this.accept<ValueOf<Schema>>(key, redisKey, decodeEntry(reply[0]), reply[0].length);
+            if (current && this.clock.now() < current.freshUntil) {
+              if (reply[1] === 1) await this.release(key, token);
+              results.set(key, current.value);
+            } else if (reply[1] === 1) {
+              leased.push({ key, token, start: Number(reply[2]) });
+            } else {
+              waiting.push(key);
+            }
+          } catch {
+            redisOk = false;
+            leased.push({ key, token: '', start: 0 });
+          }
+        }),
+      );
+    } else {
+      for (const key of keys) leased.push({ key, token: '', start: 0 });
+    }
+    await Promise.all(
+      waiting.map(async (key) => {
+        const found = await this.waitForOtherLoad<ValueOf<Schema>>(key, this.keys.entry(key));
+        if (found) {
+          this.events.emit('stampede-collapsed', { key, via: 'lease' });
+          results.set(key, found.value);
+        } else {
+          leased.push({ key, token: '', start: 0 });
+        }
+      }),
+    );
+    if (leased.length === 0) return results;
+    const controller = new AbortController();
+    const started = performance.now();
+    let loaded: Map<string, ValueOf<Schema>>;
+    try {
+      loaded = await withHardTimeout(
+        Promise.resolve().then(() =>
+          loadMany(
+            leased.map((entry) => entry.key),
+            { signal: controller.signal },
+          ),
+        ),
+        settings.hardTimeout,
+        () => {
+          const error = new LoaderTimeoutError(leased.map((entry) => entry.key).join(','), settings.hardTimeout);
+          controller.abort(error);
+          return error;
+        },
+      );
+    } catch (error) {
+      await Promise.all(
+        leased.filter((entry) => entry.token).map((entry) => this.release(entry.key, entry.token).catch(() => {})),
+      );
+      this.events.emit('loader-error', { key: leased.map((entry) => entry.key).join(','), error });
+      throw error;
+    }
+    if (!(loaded instanceof Map)) {
+      throw new InvalidOptionsError([{ path: 'loadMany', message: 'must return a Map of key → value' }]);
+    }
+    const durationMs = performance.now() - started;
+    await Promise.all(
+      leased.map(async ({ key, token, start }) => {
+        const value = loaded.get(key);
+        results.set(key, value);
+        if (!redisOk) return;
+        await this.store(key, this.keys.entry(key), value, settings, start, tagVersions, durationMs, token).catch(
+          () => {},
+        );
+      }),
+    );
+    for (const { key } of leased) this.events.emit('refresh', { key, durationMs, background: false });
+    return results;
+  }
+}
+
+/** Rejection of the soft timeout (internal: turned into serving the stale value). */
+const softTimeoutReached = Symbol('soft timeout');
+
+function withHardTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,25 @@
+/** Where a hit came from. */
+export type CacheTier = 'memory' | 'redis';
+
+/** Telemetry events of a `Cache`. */
+export type CacheEvents = {
+  /** A fresh value was found. */
+  hit: { key: string; tier: CacheTier };
+  /** No usable value: the loader runs (or `get` returns undefined). */
+  miss: { key: string };
+  /** A stale value (within grace) was returned: while revalidating, after a loader error, or after the soft timeout. */
+  'stale-served': { key: string; reason: 'revalidating' | 'loader-error' | 'soft-timeout' | 'lock-wait' };
+  /** The loader ran and its value was stored. */
+  refresh: { key: string; durationMs: number; background: boolean };
+  /** A caller did not run the loader because another call did: in this process or in another one (the lease). */
+  'stampede-collapsed': { key: string; via: 'in-process' | 'lease' };
+  /** The loader failed (its error is rethrown unless a stale value was served). */
+  'loader-error': { key: string; error: unknown };
+  /** A value read from Redis failed the schema or could not be decoded: treated as a miss. */
+  'invalid-value': { key: string; error: string };
+  /** Redis failed; the cache fell back to the loader. */
+  'redis-error': { error: unknown };
+  /** The circuit breaker opened (Redis is skipped) or closed again. */
+  'breaker-open': Record<string, never>;
+  'breaker-close': Record<string, never>;
+};

@@ -1,0 +1,14 @@
+export { Cache, type Loader, type LoaderContext, type ManyLoader, type ValueOf } from './cache.js';
+export { errors, LoaderTimeoutError, WriteThroughError } from './errors.js';
+export type { CacheEvents, CacheTier } from './events.js';
+export {
+  type CacheOptions,
+  cacheOptionsSchema,
+  type GetOrSetOptions,
+  getOrSetOptionsSchema,
+  type OutputOf,
+  type StandardSchema,
+  type WriteOptions,
+  writeOptionsSchema,
+} from './options.js';
+export { jsonSerializer, type Serializer } from './serializer.js';

@@ -1,0 +1,15 @@
+import { defineScript } from '@redkit/core';
+import beginLoadSource from './scripts/begin-load.lua';
+import bumpTagSource from './scripts/bump-tag.lua';
+import deleteEntrySource from './scripts/delete-entry.lua';
+import releaseLeaseSource from './scripts/release-lease.lua';
+import setEntrySource from './scripts/set-entry.lua';
+
+/** `{entry or null, lease taken (1|0), start stamp µs, lease ms left}` */
+export type BeginLoadReply = [string | null, number, string, number];
+
+export const setEntry = defineScript<[number, number]>('set-entry', setEntrySource);
+export const deleteEntry = defineScript<number>('delete-entry', deleteEntrySource);
+export const beginLoad = defineScript<BeginLoadReply>('begin-load', beginLoadSource);
+export const releaseLease = defineScript<number>('release-lease', releaseLeaseSource);
+export const bumpTag = defineScript<string>('bump-tag', bumpTagSource);

@@ -1,0 +1,36 @@
+-- set-entry: writes a cache entry with a version that only grows, unless a newer write
+-- happened after the load that produced it started, and tells other processes
+-- KEYS[1] entry (string: version|flags|freshUntil|staleUntil|loadMs|tags|payload)
+-- KEYS[2] load lease of the key (released when this write holds it)
+-- ARGV[1] start stamp in µs (server time when the load started), or 0 to write unconditionally
+-- ARGV[2] flags (n negative, z gzipped)
+-- ARGV[3] fresh for, ms
+-- ARGV[4] grace, ms
+-- ARGV[5] load duration, ms
+-- ARGV[6] tags (tag=version,…)
+-- ARGV[7] payload
+-- ARGV[8] lease token, or '' for none
+-- ARGV[9] invalidation channel
+-- Reply: {1 written | 0 refused (a newer write exists), version}
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local head = redis.call('GETRANGE', KEYS[1], 0, 24)
+local old = tonumber(string.match(head, '^(%d+)|')) or 0
+if ARGV[8] ~= '' and redis.call('GET', KEYS[2]) == ARGV[8] then
+  redis.call('DEL', KEYS[2])
+end
+local start = tonumber(ARGV[1])
+if start > 0 and old > start then
+  return {0, old}
+end
+local version = math.max(old + 1, now)
+local fresh = tonumber(ARGV[3])
+local grace = tonumber(ARGV[4])
+local freshUntil = math.floor(now / 1000) + fresh
+local v = string.format('%d', version)
+redis.call('SET', KEYS[1],
+  v .. '|' .. ARGV[2] .. '|' .. string.format('%d', freshUntil) .. '|' .. string.format('%d', freshUntil + grace) ..
+  '|' .. ARGV[5] .. '|' .. ARGV[6] .. '|' .. ARGV[7],
+  'PX', fresh + grace)
+redis.call('PUBLISH', ARGV[9], 'k|' .. v .. '|' .. KEYS[1])
+return {1, version}
