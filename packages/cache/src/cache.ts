@@ -612,8 +612,8 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
           reply[0] === null
             ? undefined
             : await this.accept<ValueOf<Schema>>(key, redisKey, decodeEntry(reply[0]), reply[0].length, false);
-        if (current && this.clock.now() < current.freshUntil) {
-          // Filled by another process since our read.
+        if (current && this.clock.now() < current.freshUntil && (!stale || current.version > stale.version)) {
+          // Filled by another process since our read (for a refresh: newer than the entry being refreshed).
           if (reply[1] === 1) await this.release(key, token);
           this.events.emit('stampede-collapsed', { key, via: 'lease' });
           return current.value;
