@@ -1,0 +1,202 @@
+/**
+ * What the express-session and @fastify/session stores share: reading a
+ * session for a framework and remembering what was read, writing back only
+ * what the request changed, the callback plumbing, and the keyspace-wide
+ * admin calls. Not a public entry point.
+ *
+ * @module
+ */
+import { type Duration, durationSchema, parseOptions } from '@redkit/core';
+import type { DataInputOf, PutResult, SessionSchema, SessionStore } from '@redkit/session';
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+
+/** Session data as a framework hands it over and gets it back: JSON fields, `cookie` among them. */
+export type FrameworkSessionData = Record<string, unknown>;
+
+/** Options shared by the framework stores. */
+export interface FrameworkStoreOptions<Schema extends SessionSchema | undefined = undefined> {
+  /**
+   * The store that keeps the sessions. Its `ttl` (idle timeout) and
+   * `absoluteTtl` decide when a session ends; set the framework's cookie
+   * `maxAge` to match. A `schema`, if any, must accept the framework's
+   * `cookie` field.
+   */
+  store: SessionStore<Schema>;
+  /**
+   * Finds the session's user in its data, for `list(userId)` and
+   * `destroyAll(userId)` ("log out everywhere"). Return null or undefined for
+   * an anonymous session.
+   * @default the `userId` field when it is a non-empty string
+   */
+  userId?: (session: FrameworkSessionData) => string | null | undefined;
+  /**
+   * How many sessions' last reads this process remembers, to write back only
+   * the fields a request changed. A session whose read was forgotten is
+   * written whole (still never over a destroyed id).
+   * @default 10000
+   */
+  readCacheSize?: number;
+  /**
+   * How long a read is remembered: longer than your slowest request.
+   * @default "5m"
+   */
+  readCacheTtl?: Duration;
+}
+
+const isFunction = (value: unknown) => typeof value === 'function';
+
+const optionsSchema = z
+  .object({
+    // Duck-typed rather than instanceof, so a store from another copy of the package is accepted.
+    store: z.custom<SessionStore<SessionSchema | undefined>>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        ['get', 'put', 'touch', 'destroy', 'scanIds'].every((method) =>
+          isFunction((value as Record<string, unknown>)[method]),
+        ),
+      'must be a SessionStore from @redkit/session',
+    ),
+    userId: z.custom<(session: FrameworkSessionData) => unknown>(isFunction, 'must be a function').optional(),
+    readCacheSize: z.number().int('must be a whole number').min(1).max(10_000_000).default(10_000),
+    readCacheTtl: durationSchema({ min: 1, max: 24 * 3_600_000 }).default(5 * 60_000),
+  })
+  .strict();
+
+/** The default `userId`: the session's `userId` field when it is a non-empty string. */
+const userIdField = (session: FrameworkSessionData) =>
+  typeof session.userId === 'string' && session.userId !== '' ? session.userId : null;
+
+/** A session as `all` lists it: its data with its `id`. */
+export interface ListedFrameworkSession {
+  id: string;
+  cookie?: unknown;
+  [field: string]: unknown;
+}
+
+/** What `read` returns: a copy of the data for the framework to mutate, and the data as read. */
+export interface FrameworkRead {
+  readonly data: FrameworkSessionData;
+  readonly snapshot: FrameworkSessionData;
+}
+
+/**
+ * A session store as a framework drives it, over a {@link SessionStore}.
+ * Each framework store wraps one and adapts its calling convention.
+ */
+export class FrameworkSessions<Schema extends SessionSchema | undefined = undefined> {
+  readonly sessions: SessionStore<Schema>;
+  private readonly userIdOf: (session: FrameworkSessionData) => unknown;
+  /** The latest read of each session id in this process (for frameworks that give no per-request identity). */
+  private readonly reads: LRUCache<string, FrameworkSessionData>;
+
+  constructor(options: FrameworkStoreOptions<Schema>, context: string) {
+    const parsed = parseOptions(optionsSchema, options, context);
+    this.sessions = parsed.store as unknown as SessionStore<Schema>;
+    this.userIdOf = parsed.userId ?? userIdField;
+    this.reads = new LRUCache({ max: parsed.readCacheSize, ttl: parsed.readCacheTtl, ttlAutopurge: false });
+  }
+
+  /**
+   * Reads a live session (without renewing it: the framework touches or
+   * saves it when the response ends) and remembers what was read.
+   */
+  async read(sid: string): Promise<FrameworkRead | null> {
+    const session = await this.sessions.get(sid);
+    if (session === null) {
+      this.reads.delete(sid);
+      return null;
+    }
+    const snapshot = session.data as FrameworkSessionData;
+    this.reads.set(sid, snapshot);
+    // The framework mutates what it gets (nested arrays and objects too); the snapshot must stay as read.
+    return { data: structuredClone(snapshot), snapshot };
+  }
+
+  /**
+   * Writes a session back. Only the fields that differ from `previous` (the
+   * data this request read; by default this process's latest read of `sid`)
+   * are written, so concurrent requests that change different fields both
+   * keep their change, and a session that ended meanwhile is not brought
+   * back. A destroyed id is never written again.
+   */
+  async write(sid: string, session: object, previous?: FrameworkSessionData): Promise<PutResult> {
+    // What the framework would serialise: own enumerable fields, `cookie` through its toJSON.
+    const data = JSON.parse(JSON.stringify(session)) as FrameworkSessionData;
+    const userId = (this.userIdOf(data) ?? null) as string | null;
+    const result = await this.sessions.put(sid, data as DataInputOf<Schema>, {
+      userId,
+      previous: previous ?? this.reads.get(sid),
+    });
+    // Kept after a write: another request of this session still in flight compares with it.
+    if (result !== 'written') this.reads.delete(sid);
+    return result;
+  }
+
+  /** Renews a session's idle expiry; false when it no longer exists. */
+  touch(sid: string): Promise<boolean> {
+    return this.sessions.touch(sid);
+  }
+
+  /** Destroys a session; requests of it still in flight cannot write it back. */
+  async destroy(sid: string): Promise<void> {
+    this.reads.delete(sid);
+    await this.sessions.destroy(sid);
+  }
+
+  /** Every session id, once each (SCAN may repeat keys). O(all sessions). */
+  async *ids(): AsyncGenerator<string[]> {
+    const seen = new Set<string>();
+    for await (const batch of this.sessions.scanIds()) {
+      const fresh = batch.filter((id) => !seen.has(id));
+      for (const id of fresh) seen.add(id);
+      if (fresh.length > 0) yield fresh;
+    }
+  }
+
+  /** Every live session's data with its `id`. O(all sessions). */
+  async all(): Promise<ListedFrameworkSession[]> {
+    const found: ListedFrameworkSession[] = [];
+    for await (const ids of this.ids()) {
+      const sessions = await Promise.all(ids.map((id) => this.sessions.get(id)));
+      sessions.forEach((session, index) => {
+        if (session) found.push({ ...(session.data as FrameworkSessionData), id: ids[index] as string });
+      });
+    }
+    return found;
+  }
+
+  /** How many sessions there are. O(all sessions). */
+  async count(): Promise<number> {
+    let count = 0;
+    for await (const ids of this.ids()) count += ids.length;
+    return count;
+  }
+
+  /** Destroys every session of the namespace. O(all sessions). */
+  async clear(): Promise<void> {
+    for await (const ids of this.ids()) await Promise.all(ids.map((id) => this.destroy(id)));
+  }
+}
+
+/**
+ * Runs `work` and reports to a Node-style callback: `(null, value)` or
+ * `(error)`. Nothing throws synchronously, and a callback that throws is not
+ * called a second time.
+ */
+export function settle<Value>(
+  work: () => Promise<Value>,
+  callback: ((error: unknown, value?: Value) => void) | undefined,
+): void {
+  let promise: Promise<Value>;
+  try {
+    promise = work();
+  } catch (error) {
+    promise = Promise.reject(error);
+  }
+  promise.then(
+    (value) => callback?.(null, value),
+    (error: unknown) => callback?.(error),
+  );
+}

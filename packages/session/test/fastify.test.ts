@@ -1,0 +1,117 @@
+import type { AddressInfo } from 'node:net';
+import { RedkitFastifySessionStore } from '@redkit/session/fastify';
+import Fastify, { type FastifyPluginCallback, type FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { sleep } from './helpers.js';
+import { describeFrameworkStore, fieldName, fieldsOf, type StartApp } from './http-sessions.js';
+
+// @fastify/session and @fastify/cookie are loaded by name, so that this file
+// type-checks without their types; a structural view of what the tests use.
+interface FastifySession {
+  readonly sessionId: string;
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  regenerate(): Promise<void>;
+}
+type Query = Record<string, string | undefined>;
+const sessionOf = (request: FastifyRequest) => (request as unknown as { session: FastifySession }).session;
+const queryOf = (request: FastifyRequest) => request.query as Query;
+
+async function load(name: string): Promise<FastifyPluginCallback<Record<string, unknown>> | undefined> {
+  try {
+    return ((await import(/* @vite-ignore */ name)) as { default: FastifyPluginCallback<Record<string, unknown>> })
+      .default;
+  } catch {
+    return undefined;
+  }
+}
+const fastifySession = await load('@fastify/session');
+const fastifyCookie = await load('@fastify/cookie');
+
+const me = (session: FastifySession) => ({
+  sid: session.sessionId,
+  userId: session.get('userId') ?? null,
+  count: session.get('count') ?? null,
+  fields: fieldsOf(session),
+});
+
+const startFastify =
+  (
+    sessionPlugin: FastifyPluginCallback<Record<string, unknown>>,
+    cookiePlugin: FastifyPluginCallback<Record<string, unknown>>,
+  ): StartApp =>
+  async (sessions, probe) => {
+    const store = new RedkitFastifySessionStore({ store: sessions });
+    // Closing must not wait for the connection of a request the client aborted.
+    const app = Fastify({ forceCloseConnections: true });
+    app.setErrorHandler((error: Error, _request, reply) => reply.code(500).send({ error: error.message }));
+    await app.register(cookiePlugin);
+    await app.register(sessionPlugin, {
+      store,
+      secret: 'a test secret, not a real one, 32+ chars',
+      saveUninitialized: false,
+      cookie: { secure: false, maxAge: sessions.ttl, httpOnly: true, sameSite: 'lax' },
+    });
+    app.get('/me', async (request) => me(sessionOf(request)));
+    app.post('/count', async (request) => {
+      const session = sessionOf(request);
+      session.set('count', ((session.get('count') as number | undefined) ?? 0) + 1);
+      return { count: session.get('count') };
+    });
+    app.post('/login', async (request) => {
+      // Rotate on login (session fixation): the old id is destroyed, a new one issued.
+      await sessionOf(request).regenerate();
+      const session = sessionOf(request);
+      session.set('userId', queryOf(request).user);
+      return { sid: session.sessionId };
+    });
+    app.post('/field', async (request) => {
+      const query = queryOf(request);
+      await sleep(Number(query.delay ?? 0));
+      const session = sessionOf(request);
+      session.set(fieldName(query.name), query.value);
+      return { sid: session.sessionId };
+    });
+    app.post('/slow', async (request) => {
+      await probe.hold();
+      const query = queryOf(request);
+      const session = sessionOf(request);
+      session.set(fieldName(query.name), query.value);
+      return { sid: session.sessionId };
+    });
+    app.post('/logout-everywhere', async (request) => ({
+      destroyed: await store.sessions.destroyAll(sessionOf(request).get('userId') as string),
+    }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, store, close: () => app.close() };
+  };
+
+if (fastifySession && fastifyCookie) {
+  describeFrameworkStore('@fastify/session', startFastify(fastifySession, fastifyCookie));
+} else {
+  // Loud rather than silent: these are dev dependencies of this package.
+  describe.skip('@fastify/session store over HTTP: needs @fastify/session and @fastify/cookie installed', () => {
+    it('runs the same scenarios as express-session', () => undefined);
+  });
+}
+
+const noop = () => undefined;
+
+describe('@fastify/session store options', () => {
+  it('has the methods @fastify/session calls, and the admin ones', () => {
+    // Any object with a SessionStore's methods is accepted (another copy of the package, say).
+    const sessions = { get: noop, put: noop, touch: noop, destroy: noop, scanIds: noop } as never;
+    const store = new RedkitFastifySessionStore({ store: sessions });
+    expect(store.sessions).toBe(sessions);
+    for (const method of ['get', 'set', 'destroy', 'all', 'length', 'clear'] as const) {
+      expect(typeof store[method]).toBe('function');
+    }
+  });
+
+  it('refuses a bad option, naming it', () => {
+    expect(() => new RedkitFastifySessionStore({ store: {} as never })).toThrow(/store/);
+    const sessions = { get: noop, put: noop, touch: noop, destroy: noop, scanIds: noop } as never;
+    expect(() => new RedkitFastifySessionStore({ store: sessions, readCacheSize: 0 })).toThrow(/readCacheSize/);
+  });
+});
