@@ -14,6 +14,7 @@ const usage = `Usage: npm run bench -- [options]
 
   --scenario <name>    run only this scenario (repeatable); one of: ${[...scenarios.keys()].join(', ')}
   --ops <n>            measured operations per variant and round (default 50000)
+  --warmup <n>         unmeasured operations before each variant's measured ones, every round (default 2000)
   --concurrency <n>    callers in flight (default 64)
   --cluster            also run against a 3-master, 3-replica cluster
   --no-write           print the tables only; leave docs/benchmarks.md alone
@@ -33,6 +34,7 @@ function parseCommandLine() {
     options: {
       scenario: { type: 'string', multiple: true },
       ops: { type: 'string' },
+      warmup: { type: 'string' },
       concurrency: { type: 'string' },
       cluster: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
@@ -48,7 +50,7 @@ function parseCommandLine() {
   });
   const loop: LoopOptions = {
     ops: positiveInteger(values.ops, 50_000, '--ops'),
-    warmup: 2_000,
+    warmup: positiveInteger(values.warmup, 2_000, '--warmup'),
     concurrency: positiveInteger(values.concurrency, 64, '--concurrency'),
     rounds: 3,
   };
@@ -96,10 +98,14 @@ function ioredisVersion(): string {
 }
 
 /** Starts one topology, hands out its client, and always stops its servers. */
-async function withServers<T>(topology: Target['topology'], use: (redis: RedisConnection) => Promise<T>) {
+async function withServers<T>(
+  topology: Target['topology'],
+  commandTimeout: number,
+  use: (redis: RedisConnection) => Promise<T>,
+) {
   const servers = topology === 'standalone' ? await startStandalone() : await startCluster({ masters: 3 });
   try {
-    return await use(servers.client());
+    return await use(servers.client({ commandTimeout }));
   } finally {
     await servers.stop();
   }
@@ -116,10 +122,12 @@ async function main(): Promise<void> {
     { topology: 'standalone', label: 'standalone' },
     ...(cluster ? [{ topology: 'cluster' as const, label: 'cluster (3 masters + 3 replicas)' }] : []),
   ];
+  // connect()'s default 2 s unless a scenario needs longer: a bound only fails the run when reached, it changes no figure.
+  const commandTimeout = Math.max(2_000, ...selected.map((scenario) => scenario.commandTimeoutMs ?? 0));
   let redis = 'unknown';
   // One topology at a time: idle servers of the other would still share the 2 cores.
   for (const { topology, label } of topologies) {
-    await withServers(topology, async (client) => {
+    await withServers(topology, commandTimeout, async (client) => {
       if (topology === 'standalone') redis = await redisVersion(client);
       for (const scenario of selected) {
         byScenario.get(scenario)?.push(await runScenario(scenario, { topology, redis: client }, label, loop));
@@ -127,7 +135,11 @@ async function main(): Promise<void> {
     });
   }
 
-  const results: ScenarioResult[] = [...byScenario].map(([scenario, topologies]) => ({ scenario, topologies }));
+  const results: ScenarioResult[] = [...byScenario].map(([scenario, topologies]) => ({
+    scenario,
+    options: loop,
+    topologies,
+  }));
   for (const result of results) printScenario(result);
   if (!write) return;
   const env: Environment = {
@@ -137,7 +149,6 @@ async function main(): Promise<void> {
     ioredis: ioredisVersion(),
     redis,
     date: new Date(),
-    options: loop,
   };
   writeDocs(docsPath, env, results);
   console.log(`\nwrote ${docsPath.pathname}`);

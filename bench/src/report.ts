@@ -24,6 +24,8 @@ export interface TopologyResult {
 
 export interface ScenarioResult {
   readonly scenario: Scenario;
+  /** How this scenario was driven; its section states them, as a later run may use other ones. */
+  readonly options: LoopOptions;
   readonly topologies: TopologyResult[];
 }
 
@@ -35,7 +37,6 @@ export interface Environment {
   readonly ioredis: string;
   readonly redis: string;
   readonly date: Date;
-  readonly options: LoopOptions;
 }
 
 interface Row {
@@ -131,8 +132,7 @@ function commandBreakdown(topology: TopologyResult): string {
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
-function section({ scenario, topologies }: ScenarioResult, env: Environment): string {
-  const { options } = env;
+function section({ scenario, options, topologies }: ScenarioResult, env: Environment): string {
   const parts = [
     `<!-- scenario:${scenario.name} -->`,
     `## ${scenario.name}: ${scenario.title}`,

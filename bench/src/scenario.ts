@@ -35,6 +35,12 @@ export interface Scenario {
    * a column with it per second and as a share of the operations.
    */
   readonly counted?: string;
+  /**
+   * Bound on each command of the run's client, for operations that cost Redis
+   * tens of milliseconds: callers queued behind them would outlast the
+   * default. A run uses the largest of its scenarios' bounds. @default 2000
+   */
+  readonly commandTimeoutMs?: number;
   /** Variants bound to `target`; made per target because they capture its client. */
   variants(target: Target): Variant[];
 }
