@@ -353,6 +353,15 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     await this.driver.publish(this.keys.channel, 'c|0|');
   }
 
+  /**
+   * Resolves once the memory tier's invalidation subscription is confirmed
+   * (values are kept in memory only from then on); at once without `l1`.
+   * Never rejects: while Redis is unreachable the tier simply stays empty.
+   */
+  async ready(): Promise<void> {
+    if (this.memory) await this.bus.start();
+  }
+
   /** Stops listening for invalidations and wakes every waiter. The Redis client is the caller's. */
   async close(): Promise<void> {
     this.closed = true;

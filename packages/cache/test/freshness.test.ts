@@ -1,4 +1,4 @@
-import { Cache, LoaderTimeoutError } from '@redkit/cache';
+import { Cache, type CacheEvents, type CacheOptions, LoaderTimeoutError } from '@redkit/cache';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, expect, it } from 'vitest';
 import { nextEvent, sleep } from './helpers.js';
@@ -6,7 +6,7 @@ import { nextEvent, sleep } from './helpers.js';
 describeTopologies('refresh-ahead and stale serving', (t) => {
   const caches: Cache[] = [];
   afterAll(() => Promise.all(caches.map((cache) => cache.close())));
-  const cache = (options: Omit<ConstructorParameters<typeof Cache>[0], 'redis'>) => {
+  const cache = (options: Omit<CacheOptions, 'redis'>) => {
     const instance = new Cache({ redis: t.client(), ...options });
     caches.push(instance);
     return instance;
@@ -56,7 +56,7 @@ describeTopologies('refresh-ahead and stale serving', (t) => {
     await swr.getOrSet('k', async () => 'v1');
     await sleep(300);
     let loads = 0;
-    const refreshed = nextEvent((listener) => swr.events.on('refresh', listener));
+    const refreshed = nextEvent<CacheEvents['refresh']>((listener) => swr.events.on('refresh', listener));
     const started = performance.now();
     const value = await swr.getOrSet('k', async () => {
       loads++;
@@ -117,7 +117,7 @@ describeTopologies('refresh-ahead and stale serving', (t) => {
     });
     await soft.set('k', 'stale', { ttl: 100 });
     await sleep(200);
-    const stored = nextEvent((listener) => soft.events.on('stale-served', listener));
+    const stored = nextEvent<CacheEvents['stale-served']>((listener) => soft.events.on('stale-served', listener));
     const started = performance.now();
     const value = await soft.getOrSet('k', async () => {
       await sleep(600);
