@@ -19,6 +19,7 @@ const packages = [
   '@redkit/leaderboard',
   '@redkit/geo',
   '@redkit/session',
+  '@redkit/cache',
 ];
 const ioredisVersion = '6.0.0';
 
@@ -88,10 +89,14 @@ try {
   const sessions = new session.SessionStore({ redis, namespace: 'packed' });
   const login = await sessions.create('user', { cart: ['a'] });
   const sessionRead = [(await sessions.get(login.id, { touch: true })).data.cart[0], (await sessions.list('user')).length, await sessions.destroyAll('user'), await sessions.get(login.id)];
+  const products = new cache.Cache({ redis, namespace: 'packed' });
+  let loads = 0;
+  const cached = [await products.getOrSet('p', async () => (loads++, 'P')), await products.getOrSet('p', async () => (loads++, 'Q')), loads];
+  await products.close();
   // Error classes report new.target.name: a bundler rename would show here.
-  const misnamed = [core, testing, ratelimit, lock, redlock, leaderboard, geo, session].flatMap((exports) =>
+  const misnamed = [core, testing, ratelimit, lock, redlock, leaderboard, geo, session, cache].flatMap((exports) =>
     Object.entries(exports).filter(([key, value]) => key.endsWith('Error') && typeof value === 'function' && value.name !== key).map(([key, value]) => key + ' is ' + value.name));
-  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), ranked, outOfRange, nearby, sessionRead, misnamed }));
+  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), ranked, outOfRange, nearby, sessionRead, cached, misnamed }));
   redis.disconnect();
 } finally {
   await server.stop();
@@ -111,19 +116,20 @@ describe('packed packages in a fresh project', () => {
     outOfRange: 'E_SCORE_RANGE',
     nearby: ['louvre', 'orsay'],
     sessionRead: ['a', 1, 1, null],
+    cached: ['P', 'P', 1],
     misnamed: [],
   };
 
   it('load with import (ESM)', () => {
     const source = program(
-      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const leaderboard = await import('@redkit/leaderboard'); const geo = await import('@redkit/geo'); const session = await import('@redkit/session'); const otel = await import('@redkit/core/otel');",
+      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const leaderboard = await import('@redkit/leaderboard'); const geo = await import('@redkit/geo'); const session = await import('@redkit/session'); const cache = await import('@redkit/cache'); const otel = await import('@redkit/core/otel');",
     );
     writeFileSync(join(app, 'esm.mjs'), source);
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], app))).toEqual(expected);
   });
 
   it('load with require (CommonJS)', () => {
-    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const leaderboard = require('@redkit/leaderboard'); const geo = require('@redkit/geo'); const session = require('@redkit/session'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
+    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const leaderboard = require('@redkit/leaderboard'); const geo = require('@redkit/geo'); const session = require('@redkit/session'); const cache = require('@redkit/cache'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
     writeFileSync(join(app, 'cjs.cjs'), source);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], app))).toEqual(expected);
   });
