@@ -7,6 +7,7 @@ import { lockContended, lockUncontended } from './lock.js';
 import { rateLimitFixedWindow, rateLimitFixedWindowHot } from './ratelimit-fixed-window.js';
 import { rateLimitMultiPolicy } from './ratelimit-multi-policy.js';
 import { rateLimitSlidingWindow, rateLimitSlidingWindowHot } from './ratelimit-sliding-window.js';
+import { sessionGetTouch } from './session.js';
 
 /** Every scenario `--scenario` can name, in the order they run and appear in docs/benchmarks.md. */
 export const scenarios: ReadonlyMap<string, Scenario> = new Map(
@@ -26,5 +27,6 @@ export const scenarios: ReadonlyMap<string, Scenario> = new Map(
     geoNear10km,
     geoNear1km1m,
     geoNear10km1m,
+    sessionGetTouch,
   ].map((scenario) => [scenario.name, scenario]),
 );
