@@ -245,10 +245,10 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     this.checkKey(key, 'Cache.delete()');
     const redisKey = this.keys.entry(key);
     const tombstoneMs = this.options.hardTimeout + 1_000;
-    const deleted = await this.redis(() =>
+    const [deleted, version] = await this.redis(() =>
       this.driver.script(deleteEntry, [redisKey], [tombstoneMs, this.keys.channel], this.call),
     );
-    this.memory?.invalidate(redisKey, Number.MAX_SAFE_INTEGER);
+    this.memory?.invalidate(redisKey, Number(version));
     return deleted === 1;
   }
 
@@ -382,13 +382,23 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       softTimeout?: number;
       hardTimeout?: number;
     };
-    return {
+    const settings = {
       ttl: parsed.ttl ?? this.defaults.ttl,
       grace: parsed.grace ?? this.defaults.grace,
       tags: parsed.tags,
       softTimeout: parsed.softTimeout ?? this.defaults.softTimeout,
       hardTimeout: parsed.hardTimeout ?? this.defaults.hardTimeout,
     };
+    // A tag's version must outlive every entry that records it, or an invalidated entry would come back.
+    if (settings.tags && settings.tags.length > 0 && settings.ttl + settings.grace > this.options.tagTtl) {
+      throw new InvalidOptionsError(
+        [{ path: 'ttl', message: 'ttl + grace of a tagged entry must not exceed tagTtl' }],
+        {
+          context,
+        },
+      );
+    }
+    return settings;
   }
 
   private checkKey(key: unknown, context: string, path = 'key'): void {
@@ -595,6 +605,8 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       }
       if (performance.now() >= backoff) this.backoffUntil.delete(redisKey);
     }
+    // XFetch's δ is the whole recomputation: the lease round trip, the loader and the write.
+    const started = performance.now();
     let redisOk = !skipRedis;
     let start = 0;
     let token = '';
@@ -648,7 +660,6 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
         token = '';
       }
     }
-    const started = performance.now();
     let value: ValueOf<Schema> | undefined;
     try {
       value = await this.runLoader(key, loader, settings, stale, (late) => {
@@ -768,9 +779,6 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const baseTtl = negative ? this.options.negativeTtl : settings.ttl;
     const ttl = Math.max(1, Math.round(baseTtl * (1 - this.options.jitter * Math.random())));
     const grace = negative ? 0 : settings.grace;
-    if (tagVersions && ttl + grace > this.options.tagTtl) {
-      throw new InvalidOptionsError([{ path: 'ttl', message: 'ttl + grace of a tagged entry must not exceed tagTtl' }]);
-    }
     const flags = (negative ? 'n' : '') + (payload.compressed ? 'z' : '');
     const [written, version] = await this.redis(() =>
       this.driver.script(

@@ -9,7 +9,8 @@ import setEntrySource from './scripts/set-entry.lua';
 export type BeginLoadReply = [string | null, number, string, number];
 
 export const setEntry = defineScript<[number, number]>('set-entry', setEntrySource);
-export const deleteEntry = defineScript<number>('delete-entry', deleteEntrySource);
+/** `{deleted (1|0), tombstone version}` */
+export const deleteEntry = defineScript<[number, string]>('delete-entry', deleteEntrySource);
 export const beginLoad = defineScript<BeginLoadReply>('begin-load', beginLoadSource);
 export const releaseLease = defineScript<number>('release-lease', releaseLeaseSource);
 export const bumpTag = defineScript<string>('bump-tag', bumpTagSource);

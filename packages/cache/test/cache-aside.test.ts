@@ -2,7 +2,7 @@ import { Cache } from '@redkit/cache';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
-import { keysOf, sleep } from './helpers.js';
+import { keysOf, keysPerMaster, sleep } from './helpers.js';
 
 describeTopologies('cache-aside', (t) => {
   const cache = (extra: Partial<ConstructorParameters<typeof Cache>[0]> = {}) =>
@@ -106,6 +106,19 @@ describeTopologies('cache-aside', (t) => {
     expect(await b.get('p1')).toBe('one again');
   });
 
+  it('invalidateTags reaches tagged entries on every master: none is served again', async () => {
+    const namespace = `${t.namespace}:tagspread`;
+    const spread = cache({ namespace });
+    const keys = Array.from({ length: 60 }, (_, i) => `item:${i}`);
+    for (const key of keys) await spread.set(key, key, { tags: ['everything'] });
+    for (const count of await keysPerMaster(t.redis, namespace)) expect(count).toBeGreaterThan(0);
+    expect(await spread.getMany(keys)).toEqual(keys);
+    await spread.invalidateTags(['everything']);
+    expect(await spread.getMany(keys)).toEqual(keys.map(() => undefined));
+    const other = new Cache({ redis: t.client(), namespace });
+    for (const key of keys.slice(0, 10)) expect(await other.has(key)).toBe(false);
+  });
+
   it('a load that started before invalidateTags cannot cache its (older) value as valid', async () => {
     const tagged = cache({ namespace: `${t.namespace}:tagrace` });
     let release: () => void = () => {};
@@ -181,7 +194,12 @@ describeTopologies('cache-aside', (t) => {
     for (let i = 0; i < 60; i++) await doomed.set(`k${i}`, i, { tags: [`t${i % 3}`] });
     await other.set('stay', 1);
     expect((await keysOf(t.redis, namespace)).length).toBeGreaterThanOrEqual(60);
+    const before = await keysPerMaster(t.redis, namespace);
+    // On the cluster the keys are spread over all three masters, and clear() empties each of them.
+    expect(before.length).toBe(t.topology === 'cluster' ? 3 : 1);
+    for (const count of before) expect(count).toBeGreaterThan(0);
     await doomed.clear();
+    expect(await keysPerMaster(t.redis, namespace)).toEqual(before.map(() => 0));
     expect(await keysOf(t.redis, namespace)).toEqual([]);
     expect(await other.get('stay')).toBe(1);
   });

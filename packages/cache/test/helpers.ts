@@ -1,4 +1,4 @@
-import { type RedisConnection, scanAll } from '@redkit/core';
+import { driverFor, type RedisConnection, scanAll } from '@redkit/core';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,4 +27,26 @@ export function nextEvent<Payload>(
       resolve(payload);
     });
   });
+}
+
+/** How many keys under a namespace each master holds (one number on a single server). */
+export async function keysPerMaster(redis: RedisConnection, namespace: string): Promise<number[]> {
+  const counts: number[] = [];
+  for (const master of await driverFor(redis).masters()) {
+    let cursor = '0';
+    let count = 0;
+    do {
+      const [next, keys] = await master.command<[string, string[]]>('SCAN', [
+        cursor,
+        'MATCH',
+        `${namespace}:*`,
+        'COUNT',
+        1000,
+      ]);
+      cursor = next;
+      count += keys.length;
+    } while (cursor !== '0');
+    counts.push(count);
+  }
+  return counts;
 }

@@ -55,6 +55,7 @@ describeTopologies('bad input', (t) => {
       ['loader not a function', () => cache.getOrSet('k', 'soon' as never), 'loader: must be a function'],
       ['ttl 0 on a call', () => cache.getOrSet('k', loader, { ttl: 0 }), 'ttl'],
       ['bad tag', () => cache.set('k', 1, { tags: ['has space'] }), 'tags.0'],
+      ['tagged entry outliving tagTtl', () => cache.set('k', 1, { tags: ['t'], ttl: '30d' }), 'ttl: ttl + grace'],
       ['unknown call option', () => cache.set('k', 1, { tag: ['x'] } as never), 'tag'],
       ['keys not an array', () => cache.getMany('k' as never), 'keys: must be an array'],
       ['a bad key among many', () => cache.getMany(['a', '']), 'keys.1'],
