@@ -77,6 +77,26 @@ interface CallSettings {
 
 const noLookup: Lookup<never> = { found: undefined, redisFailed: true };
 
+/** One load of one key: what to load and how, and what is known already. */
+interface LoadRequest<Value> {
+  readonly key: string;
+  readonly redisKey: string;
+  readonly loader: Loader<Value>;
+  readonly settings: CallSettings;
+  /** A stale value (within grace) to serve on errors, lock waits and soft timeouts. */
+  readonly stale: Found<Value> | undefined;
+  /** A refresh-ahead or revalidation: nobody waits for its result. */
+  readonly background: boolean;
+  /** Redis already failed in this call: load without it. */
+  readonly skipRedis: boolean;
+}
+
+/** A load in flight in this process. */
+interface Flight {
+  readonly promise: Promise<unknown>;
+  readonly background: boolean;
+}
+
 /**
  * A cache in front of a slow source, on Redis (standalone or Cluster), with
  * an optional in-memory tier.
@@ -122,7 +142,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   private readonly breaker: CircuitBreaker;
   private readonly defaults: CallSettings;
   /** Loads in flight in this process, by entry key (single flight). */
-  private readonly flights = new Map<string, Promise<unknown>>();
+  private readonly flights = new Map<string, Flight>();
   /** Keys whose loader failed recently: not called again before this time (performance.now()). */
   private readonly backoffUntil = new Map<string, number>();
   private closed = false;
@@ -187,18 +207,42 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       if (now < found.freshUntil) {
         if (this.events.listens('hit')) this.events.emit('hit', { key, tier: found.tier });
         if (this.options.refreshAhead !== false && this.dueForRefresh(found, now)) {
-          this.load(key, redisKey, loader, settings, found, true, lookup.redisFailed).catch(() => {});
+          this.load({
+            key,
+            redisKey,
+            loader,
+            settings,
+            stale: found,
+            background: true,
+            skipRedis: lookup.redisFailed,
+          }).catch(() => {});
         }
         return found.value;
       }
       if (this.options.staleWhileRevalidate) {
         this.events.emit('stale-served', { key, reason: 'revalidating' });
-        this.load(key, redisKey, loader, settings, found, true, lookup.redisFailed).catch(() => {});
+        this.load({
+          key,
+          redisKey,
+          loader,
+          settings,
+          stale: found,
+          background: true,
+          skipRedis: lookup.redisFailed,
+        }).catch(() => {});
         return found.value;
       }
     }
     if (this.events.listens('miss')) this.events.emit('miss', { key });
-    return this.load(key, redisKey, loader, settings, found, false, lookup.redisFailed) as Promise<ValueOf<Schema>>;
+    return this.load({
+      key,
+      redisKey,
+      loader,
+      settings,
+      stale: found,
+      background: false,
+      skipRedis: lookup.redisFailed,
+    }) as Promise<ValueOf<Schema>>;
   }
 
   /** The fresh cached value of `key`, or undefined (also when Redis is unreachable: a miss, reported). */
@@ -566,37 +610,28 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     return -policy.beta * Math.max(1, found.loadMs) * Math.log(1 - Math.random()) >= left;
   }
 
-  /** In-process single flight around {@link loadOnce}. */
-  private load(
-    key: string,
-    redisKey: string,
-    loader: Loader<ValueOf<Schema>>,
-    settings: CallSettings,
-    stale: Found<ValueOf<Schema>> | undefined,
-    background: boolean,
-    skipRedis: boolean,
-  ): Promise<ValueOf<Schema> | undefined> {
-    const inflight = this.flights.get(redisKey) as Promise<ValueOf<Schema> | undefined> | undefined;
-    if (inflight) {
+  /**
+   * In-process single flight around {@link loadOnce}. A caller that waits for
+   * the value never joins a background refresh (which may end without one,
+   * e.g. when another process holds the lease).
+   */
+  private load(request: LoadRequest<ValueOf<Schema>>): Promise<ValueOf<Schema> | undefined> {
+    const { key, redisKey, background } = request;
+    const inflight = this.flights.get(redisKey);
+    if (inflight && (background || !inflight.background)) {
       if (!background) this.events.emit('stampede-collapsed', { key, via: 'in-process' });
-      return inflight;
+      return inflight.promise as Promise<ValueOf<Schema> | undefined>;
     }
-    const flight = this.loadOnce(key, redisKey, loader, settings, stale, background, skipRedis).finally(() => {
-      this.flights.delete(redisKey);
+    const promise = this.loadOnce(request).finally(() => {
+      if (this.flights.get(redisKey) === flight) this.flights.delete(redisKey);
     });
+    const flight: Flight = { promise, background };
     this.flights.set(redisKey, flight);
-    return flight;
+    return promise;
   }
 
-  private async loadOnce(
-    key: string,
-    redisKey: string,
-    loader: Loader<ValueOf<Schema>>,
-    settings: CallSettings,
-    stale: Found<ValueOf<Schema>> | undefined,
-    background: boolean,
-    skipRedis: boolean,
-  ): Promise<ValueOf<Schema> | undefined> {
+  private async loadOnce(request: LoadRequest<ValueOf<Schema>>): Promise<ValueOf<Schema> | undefined> {
+    const { key, redisKey, loader, settings, stale, background, skipRedis } = request;
     const backoff = this.backoffUntil.get(redisKey);
     if (backoff !== undefined) {
       if (performance.now() < backoff && stale) {
