@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario.js';
+import { cacheHitL1, cacheHitRedis1kb, cacheHitRedis100kb, cacheMissLoader } from './cache.js';
 import { coreScript } from './core-script.js';
 import { geoNear1km, geoNear1km1m, geoNear10km, geoNear10km1m } from './geo-near.js';
 import { leaderboardAround, leaderboardTop } from './leaderboard-reads.js';
@@ -28,5 +29,9 @@ export const scenarios: ReadonlyMap<string, Scenario> = new Map(
     geoNear1km1m,
     geoNear10km1m,
     sessionGetTouch,
+    cacheHitRedis1kb,
+    cacheHitRedis100kb,
+    cacheHitL1,
+    cacheMissLoader,
   ].map((scenario) => [scenario.name, scenario]),
 );
