@@ -1,4 +1,4 @@
-import { Keyspace } from '@redkit/core';
+import { Keyspace, unescapeKeyPart } from '@redkit/core';
 
 /**
  * Where a cache keeps things. Each application key is its own hash tag, so an
@@ -25,6 +25,14 @@ export class CacheKeys {
 
   entry(key: string): string {
     return this.keyspace.key(key, ...this.entryPart);
+  }
+
+  /** The application key of an entry key of this cache (undefined for any other key). */
+  keyOf(entryKey: string): string | undefined {
+    const head = `${this.keyspace.namespace}:{`;
+    const tail = `}:${this.entryPart.join(':')}`;
+    if (!entryKey.startsWith(head) || !entryKey.endsWith(tail)) return undefined;
+    return unescapeKeyPart(entryKey.slice(head.length, entryKey.length - tail.length));
   }
 
   lease(key: string): string {

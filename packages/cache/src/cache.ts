@@ -57,7 +57,6 @@ export type ValueOf<Schema> = Schema extends StandardSchema ? OutputOf<Schema> :
 /** A value found in memory or Redis, with its entry's times. */
 interface Found<Value> extends MemoryEntry {
   readonly value: Value;
-  readonly tier: 'memory' | 'redis';
 }
 
 /** A lookup: what was found, and whether Redis failed (so the call skips it from then on). */
@@ -90,6 +89,14 @@ interface LoadRequest<Value> {
   /** Redis already failed in this call: load without it. */
   readonly skipRedis: boolean;
 }
+
+/**
+ * Lease tokens only need to be unique, not secret: a random process prefix and
+ * a counter (crypto.randomBytes per load cost about 10 µs on a miss).
+ */
+const tokenPrefix = randomBytes(9).toString('base64url');
+let tokenCounter = 0;
+const newToken = () => `${tokenPrefix}${(tokenCounter++).toString(36)}`;
 
 /** A load in flight in this process. */
 interface Flight {
@@ -164,7 +171,10 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const { l1 } = this.options;
     this.memory = l1 ? new MemoryTier({ maxEntries: l1.maxEntries, maxBytes: l1.maxBytes, ttl: l1.ttl }) : undefined;
     this.bus = new InvalidationBus(this.driver, this.keys.channel, {
-      key: (redisKey, version) => this.memory?.invalidate(redisKey, version),
+      key: (redisKey, version) => {
+        const key = this.memory && this.keys.keyOf(redisKey);
+        if (key !== undefined) this.memory?.invalidate(key, version);
+      },
       tag: (tag, version) => this.memory?.invalidateTag(tag, version),
       clear: () => this.memory?.clear(),
       reset: () => this.memory?.clear(),
@@ -191,7 +201,26 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
    * @throws the loader's error (unless a stale value is served), `LoaderTimeoutError`,
    *   `InvalidOptionsError` before anything is sent.
    */
-  async getOrSet(key: string, loader: Loader<ValueOf<Schema>>, options?: GetOrSetOptions): Promise<ValueOf<Schema>> {
+  getOrSet(key: string, loader: Loader<ValueOf<Schema>>, options?: GetOrSetOptions): Promise<ValueOf<Schema>> {
+    // A fresh memory hit without options needs no validation beyond the key and no I/O: answer it here.
+    if (options === undefined && this.memory !== undefined && typeof key === 'string') {
+      const hit = this.memory.get(key);
+      if (hit !== undefined && typeof loader === 'function' && key.length <= 1024) {
+        const now = this.clock.now();
+        if (now < hit.freshUntil && (this.options.refreshAhead === false || !this.dueForRefresh(hit, now))) {
+          if (this.events.listens('hit')) this.events.emit('hit', { key, tier: 'memory' });
+          return Promise.resolve(hit.value as ValueOf<Schema>);
+        }
+      }
+    }
+    return this.getOrSetThroughRedis(key, loader, options);
+  }
+
+  private async getOrSetThroughRedis(
+    key: string,
+    loader: Loader<ValueOf<Schema>>,
+    options: GetOrSetOptions | undefined,
+  ): Promise<ValueOf<Schema>> {
     const settings = this.settings(options, getOrSetOptionsSchema, 'Cache.getOrSet()');
     this.checkKey(key, 'Cache.getOrSet()');
     if (typeof loader !== 'function') {
@@ -292,7 +321,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const [deleted, version] = await this.redis(() =>
       this.driver.script(deleteEntry, [redisKey], [tombstoneMs, this.keys.channel], this.call),
     );
-    this.memory?.invalidate(redisKey, Number(version));
+    this.memory?.invalidate(key, Number(version));
     return deleted === 1;
   }
 
@@ -477,10 +506,8 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
 
   /** Memory first, then one GET. */
   private async lookup<Value>(key: string, redisKey: string): Promise<Lookup<Value>> {
-    const memory = this.memory?.get(redisKey);
-    if (memory && this.clock.now() < memory.staleUntil) {
-      return { found: { ...memory, value: memory.value as Value, tier: 'memory' }, redisFailed: false };
-    }
+    const memory = this.memory?.get(key);
+    if (memory && this.clock.now() < memory.staleUntil) return { found: memory as Found<Value>, redisFailed: false };
     if (!this.breaker.allows()) return noLookup;
     let blob: string | null;
     try {
@@ -502,10 +529,9 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const result: (Found<Value> | undefined)[] = new Array(keys.length);
     const now = this.clock.now();
     const remote: number[] = [];
-    redisKeys.forEach((redisKey, index) => {
-      const memory = this.memory?.get(redisKey);
-      if (memory && now < memory.staleUntil)
-        result[index] = { ...memory, value: memory.value as Value, tier: 'memory' };
+    keys.forEach((key, index) => {
+      const memory = this.memory?.get(key);
+      if (memory && now < memory.staleUntil) result[index] = memory as Found<Value>;
       else remote.push(index);
     });
     if (remote.length === 0 || !this.breaker.allows()) return result;
@@ -589,15 +615,15 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       tags: entry.tags,
       tier: 'redis',
     };
-    this.remember(redisKey, found, size, now);
+    this.remember(key, found, size, now);
     return found;
   }
 
-  private remember(redisKey: string, entry: MemoryEntry, size: number, now: number): void {
+  private remember(key: string, entry: MemoryEntry, size: number, now: number): void {
     if (!this.memory || !this.bus.ready || this.closed) return;
     const { l1 } = this.options;
     const lifetime = entry.staleUntil - now;
-    this.memory.set(redisKey, entry, size, l1 && l1.ttl !== undefined ? Math.min(l1.ttl, lifetime) : lifetime);
+    this.memory.set(key, entry, size, l1 && l1.ttl !== undefined ? Math.min(l1.ttl, lifetime) : lifetime);
   }
 
   /** Whether `fraction` of the entry's ttl has passed, or XFetch says refresh now. */
@@ -648,7 +674,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     let tagVersions: Map<string, number> | undefined;
     if (redisOk) {
       try {
-        token = randomBytes(12).toString('base64url');
+        token = newToken();
         // The tags' versions and the start stamp are taken before the loader reads the source.
         const [reply, versions] = await Promise.all([
           this.redis(() =>
@@ -826,8 +852,9 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     if (written !== 1) return;
     const now = this.clock.now();
     this.remember(
-      redisKey,
+      key,
       {
+        tier: 'memory',
         value,
         version,
         negative,
@@ -906,7 +933,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       await Promise.all(
         keys.map(async (key) => {
           const redisKey = this.keys.entry(key);
-          const token = randomBytes(12).toString('base64url');
+          const token = newToken();
           try {
             const reply = await this.redis(() =>
               this.driver.script(

@@ -1,7 +1,9 @@
 import { LRUCache } from 'lru-cache';
 
-/** One value held in memory, with what is needed to check it without Redis. */
+/** One value held in memory (or just read from Redis), with what is needed to check it without Redis. */
 export interface MemoryEntry {
+  /** Where the value was found; entries kept in memory say `memory`. */
+  readonly tier: 'memory' | 'redis';
   readonly value: unknown;
   readonly version: number;
   readonly negative: boolean;
@@ -16,8 +18,8 @@ export interface MemoryEntry {
 const floorMs = 30_000;
 
 /**
- * The in-memory tier (L1): a bounded LRU (entries and bytes) in front of
- * Redis. Other processes' writes reach it as invalidations carrying the
+ * The in-memory tier (L1), keyed by application key: a bounded LRU (entries
+ * and bytes) in front of Redis. Other processes' writes reach it as invalidations carrying the
  * write's version; a version "floor" per key then refuses any older value
  * that a read still in flight brings back, so a late reply cannot resurrect
  * a value that was overwritten.
@@ -46,7 +48,9 @@ export class MemoryTier {
     const floor = this.floors.get(key);
     if (floor !== undefined && entry.version < floor) return;
     if (maxAgeMs <= 0) return;
-    this.entries.set(key, entry, { size: Math.max(1, size), ttl: maxAgeMs });
+    // Stored as a memory hit, so a hit hands out the stored object as it is.
+    const kept = entry.tier === 'memory' ? entry : { ...entry, tier: 'memory' as const };
+    this.entries.set(key, kept, { size: Math.max(1, size), ttl: maxAgeMs });
   }
 
   /** An invalidation: drops the key and remembers the version, so older values are refused for a while. */
