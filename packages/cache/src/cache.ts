@@ -520,7 +520,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       return noLookup;
     }
     if (blob === null) return { found: undefined, redisFailed: false };
-    return { found: await this.accept<Value>(key, redisKey, decodeEntry(blob), blob.length), redisFailed: false };
+    return { found: await this.accept<Value>(key, decodeEntry(blob), blob.length), redisFailed: false };
   }
 
   /** Memory first, then one MGET per slot for the rest. */
@@ -544,12 +544,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
             blobs.map(async (blob, position) => {
               const index = remote[group.indexes[position] as number] as number;
               if (blob !== null) {
-                result[index] = await this.accept<Value>(
-                  keys[index] as string,
-                  redisKeys[index] as string,
-                  decodeEntry(blob),
-                  blob.length,
-                );
+                result[index] = await this.accept<Value>(keys[index] as string, decodeEntry(blob), blob.length);
               }
             }),
           );
@@ -571,7 +566,6 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
    */
   private async accept<Value>(
     key: string,
-    redisKey: string,
     entry: Entry | undefined,
     size: number,
     report = true,
@@ -693,7 +687,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
         const current =
           reply[0] === null
             ? undefined
-            : await this.accept<ValueOf<Schema>>(key, redisKey, decodeEntry(reply[0]), reply[0].length, false);
+            : await this.accept<ValueOf<Schema>>(key, decodeEntry(reply[0]), reply[0].length, false);
         if (current && this.clock.now() < current.freshUntil && (!stale || current.version > stale.version)) {
           // Filled by another process since our read (for a refresh: newer than the entry being refreshed).
           if (reply[1] === 1) await this.release(key, token);
@@ -909,7 +903,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
         return undefined;
       }
       if (blob === null) continue;
-      const found = await this.accept<Value>(key, redisKey, decodeEntry(blob), blob.length);
+      const found = await this.accept<Value>(key, decodeEntry(blob), blob.length);
       if (found && this.clock.now() < found.freshUntil) return found;
     }
     return undefined;
@@ -946,7 +940,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
             const current =
               reply[0] === null
                 ? undefined
-                : await this.accept<ValueOf<Schema>>(key, redisKey, decodeEntry(reply[0]), reply[0].length);
+                : await this.accept<ValueOf<Schema>>(key, decodeEntry(reply[0]), reply[0].length);
             if (current && this.clock.now() < current.freshUntil) {
               if (reply[1] === 1) await this.release(key, token);
               results.set(key, current.value);
