@@ -12,6 +12,7 @@ const sourceAliases = [
   { find: /^@redkit\/leaderboard$/, replacement: root('packages/leaderboard/src/index.ts') },
   { find: /^@redkit\/lock$/, replacement: root('packages/lock/src/index.ts') },
   { find: /^@redkit\/lock\/(redlock)$/, replacement: root('packages/lock/src/$1.ts') },
+  { find: /^@redkit\/queue$/, replacement: root('packages/queue/src/index.ts') },
   { find: /^@redkit\/ratelimit$/, replacement: root('packages/ratelimit/src/index.ts') },
   { find: /^@redkit\/ratelimit\/(express|fastify|nest)$/, replacement: root('packages/ratelimit/src/$1.ts') },
   { find: /^@redkit\/session$/, replacement: root('packages/session/src/index.ts') },
@@ -29,7 +30,7 @@ const luaAsText: Plugin = {
   },
 };
 
-const packages = ['core', 'testing', 'ratelimit', 'lock', 'leaderboard', 'geo', 'session', 'cache'];
+const packages = ['core', 'testing', 'ratelimit', 'lock', 'leaderboard', 'geo', 'session', 'cache', 'queue'];
 
 export default defineConfig({
   plugins: [luaAsText],

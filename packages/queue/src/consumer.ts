@@ -1,0 +1,491 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  type CallOptions,
+  driverFor,
+  parseOptions,
+  type RedisConnection,
+  type RedisDriver,
+  type TelemetryEmitter,
+} from '@redkit/core';
+import type { QueueEvents } from './events.js';
+import { fieldMap } from './message-codec.js';
+import type { MessageSchema, ResolvedConsumeOptions, StopOptions } from './options.js';
+import { stopOptionsSchema } from './options.js';
+import { claimStuck, extendClaims, failMessage, promoteDue, type RawFields } from './scripts.js';
+import type { StreamQueue } from './stream-queue.js';
+
+/** What a handler learns about the message besides its content. */
+export interface MessageContext {
+  /** The stream entry id of this delivery (a retry is a new entry). */
+  readonly id: string;
+  /** Which attempt this is, from 1; counts retries and claims after a timeout. */
+  readonly attempt: number;
+  /** The consumer group. */
+  readonly group: string;
+  /** This consumer's name. */
+  readonly consumer: string;
+  /** The last attempt's error, on a retry. */
+  readonly lastError: string | undefined;
+}
+
+/**
+ * Processes one message. Resolve to acknowledge it; throw (or reject) to have
+ * it retried with backoff, and dead-lettered after `maxDeliveries` attempts.
+ */
+export type Handler<Message> = (message: Message, context: MessageContext) => unknown;
+
+/** Outcome of `stop`. */
+export interface StopResult {
+  /** Handlers that finished before the deadline. */
+  readonly finished: number;
+  /** Handlers still running at the deadline: their messages stay pending and are claimed by others after the visibility timeout. */
+  readonly unfinished: number;
+}
+
+/** Longest error text stored with a retry or a dead letter. */
+const maxErrorLength = 4_096;
+/** Pause after a failed read, so a Redis outage is not a busy loop. */
+const readRetryMs = 250;
+/** Most entries moved per promote call; more are moved by the next call right away. */
+const promoteBatch = 100;
+/** Most ids renewed per heartbeat call. */
+const heartbeatBatch = 500;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > maxErrorLength ? text.slice(0, maxErrorLength) : text;
+}
+
+type Entry = [id: string, fields: RawFields | null];
+
+/**
+ * The entries of an XREADGROUP reply of one stream, whatever its shape: RESP2
+ * `[[key, entries]]`, RESP3's map (an object, or `[key, entries]` flattened).
+ */
+function streamEntries(reply: unknown): Entry[] {
+  if (reply === null || reply === undefined) return [];
+  if (Array.isArray(reply)) {
+    if (reply.length === 0) return [];
+    if (typeof reply[0] === 'string' || Buffer.isBuffer(reply[0])) {
+      const entries: Entry[] = [];
+      for (let index = 1; index < reply.length; index += 2) entries.push(...(reply[index] as Entry[]));
+      return entries;
+    }
+    return (reply as [string, Entry[]][]).flatMap(([, entries]) => entries ?? []);
+  }
+  if (typeof reply === 'object') return Object.values(reply as Record<string, Entry[]>).flat();
+  return [];
+}
+
+/**
+ * A blocking read needs its own connection, and that connection must not time
+ * out a read that is meant to wait `blockMs`: the command timeout is dropped
+ * and each read gets its own deadline instead.
+ */
+function duplicateForBlocking(redis: RedisConnection): RedisConnection {
+  const isCluster = (redis as { isCluster?: boolean }).isCluster === true;
+  const connection = isCluster
+    ? (redis.duplicate as (nodes: unknown[], options: object) => RedisConnection).call(redis, [], {
+        redisOptions: { commandTimeout: undefined },
+      })
+    : (redis.duplicate as (options: object) => RedisConnection).call(redis, { commandTimeout: undefined });
+  // Errors surface through the reads; without a listener ioredis would print them.
+  connection.on('error', () => {});
+  return connection;
+}
+
+/**
+ * One running consumer of a group, started by `StreamQueue.consume`. It reads
+ * with XREADGROUP on its own connection, runs up to `concurrency` handlers at
+ * once, and in the background moves due retries back onto the stream, claims
+ * messages stuck with dead consumers, and renews its claim on messages it is
+ * still processing.
+ */
+export class Consumer<Message> {
+  /** This consumer's name within the group. */
+  readonly name: string;
+  /** The consumer group. */
+  readonly group: string;
+  /** Resolves once the group exists (or the consumer was stopped before). */
+  readonly ready: Promise<void>;
+  private readonly queue: StreamQueue<MessageSchema | undefined>;
+  private readonly handler: Handler<Message>;
+  private readonly options: ResolvedConsumeOptions;
+  private readonly driver: RedisDriver;
+  private readonly events: TelemetryEmitter<QueueEvents>;
+  private readonly call: CallOptions | undefined;
+  private readonly connection: RedisConnection;
+  private readonly blocking: RedisDriver;
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly lost = new Set<string>();
+  private slotWaiters: (() => void)[] = [];
+  private running = true;
+  private stopping: Promise<StopResult> | undefined;
+  private readonly loopDone: Promise<void>;
+  private promoteTimer: NodeJS.Timeout | undefined;
+  private promoteAt = Number.POSITIVE_INFINITY;
+  private promoting = false;
+  private claimTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+
+  /** @internal Use `StreamQueue.consume`. */
+  constructor(
+    queue: StreamQueue<MessageSchema | undefined>,
+    handler: Handler<Message>,
+    options: ResolvedConsumeOptions,
+  ) {
+    this.queue = queue;
+    this.handler = handler;
+    this.options = options;
+    this.group = options.group;
+    this.name = options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.driver = queue.driver;
+    this.events = queue.events;
+    this.call = queue.call;
+    this.connection = duplicateForBlocking(queue.options.redis);
+    this.blocking = driverFor(this.connection);
+    let markReady: () => void = () => {};
+    this.ready = new Promise((resolve) => {
+      markReady = resolve;
+    });
+    this.loopDone = this.run(markReady);
+  }
+
+  /** Whether the consumer is still reading (false once `stop` was called). */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Messages whose handlers are running now. */
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
+  /**
+   * Stops reading, then waits up to `deadlineMs` for running handlers (their
+   * claims are still renewed meanwhile). Messages whose handlers are still
+   * running at the deadline stay pending and are claimed by other consumers
+   * after the visibility timeout; nothing is lost. Closes the consumer's
+   * blocking connection and timers. Calling it again returns the same result.
+   *
+   * A read that was in flight when `stop` was called is abandoned: entries the
+   * server handed to it stay pending for this consumer and are claimed by
+   * others after the visibility timeout.
+   */
+  stop(options?: StopOptions): Promise<StopResult> {
+    const { deadlineMs } = parseOptions(stopOptionsSchema, options ?? {}, 'Consumer.stop()');
+    this.stopping ??= this.shutdown(deadlineMs);
+    return this.stopping;
+  }
+
+  private async shutdown(deadlineMs: number): Promise<StopResult> {
+    this.running = false;
+    clearTimeout(this.promoteTimer);
+    clearTimeout(this.claimTimer);
+    this.wakeSlotWaiters();
+    this.connection.disconnect();
+    await this.loopDone;
+    const tasks = [...this.inflight.values()];
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    await Promise.race([Promise.allSettled(tasks), deadline]);
+    clearTimeout(timer);
+    clearInterval(this.heartbeatTimer);
+    const unfinished = this.inflight.size;
+    return { finished: tasks.length - unfinished, unfinished };
+  }
+
+  private async run(markReady: () => void): Promise<void> {
+    try {
+      if (!(await this.ensureGroup()) || !this.running) return;
+      markReady();
+      this.schedulePromote(0);
+      this.scheduleClaim(0);
+      const heartbeatMs = Math.max(5, Math.floor(this.options.visibilityTimeout / 3));
+      this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatMs);
+      await this.readLoop();
+    } finally {
+      markReady();
+    }
+  }
+
+  /** Creates the group (and stream) if missing; retries until it works or the consumer stops. */
+  private async ensureGroup(): Promise<boolean> {
+    while (this.running) {
+      try {
+        await this.driver.command(
+          'XGROUP',
+          ['CREATE', this.queue.keys.stream, this.group, this.options.startId, 'MKSTREAM'],
+          this.call,
+        );
+        return true;
+      } catch (error) {
+        if (String((error as Error).message).includes('BUSYGROUP')) return true;
+        this.reportError('read', error);
+        await sleep(readRetryMs);
+      }
+    }
+    return false;
+  }
+
+  private async readLoop(): Promise<void> {
+    const { concurrency, blockMs } = this.options;
+    const batch = this.options.batch ?? concurrency;
+    const readCall = { timeoutMs: blockMs + this.driver.timeoutMs };
+    while (this.running) {
+      const free = concurrency - this.inflight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+        continue;
+      }
+      let reply: unknown;
+      try {
+        reply = await this.blocking.command(
+          'XREADGROUP',
+          [
+            'GROUP',
+            this.group,
+            this.name,
+            'COUNT',
+            Math.min(batch, free),
+            'BLOCK',
+            blockMs,
+            'STREAMS',
+            this.queue.keys.stream,
+            '>',
+          ],
+          readCall,
+        );
+      } catch (error) {
+        if (!this.running) return;
+        if (String((error as Error).message).includes('NOGROUP')) {
+          // The stream or group was deleted (or lost in a failover): create it again.
+          if (!(await this.ensureGroup())) return;
+          continue;
+        }
+        this.reportError('read', error);
+        await sleep(readRetryMs);
+        continue;
+      }
+      for (const [id, raw] of streamEntries(reply)) {
+        // Read after stop() began: it stays pending and is claimed after the visibility timeout.
+        if (!this.running) continue;
+        this.start(id, raw, 1);
+      }
+    }
+  }
+
+  /** Starts a handler for an entry; `deliveries` is how often this entry was delivered (1 for a fresh read). */
+  private start(id: string, raw: RawFields | null, deliveries: number, attemptOverride?: number): void {
+    if (this.inflight.has(id)) return;
+    const fields = fieldMap(raw);
+    const task = this.process(id, fields, attemptOverride ?? Number(fields.get('n') ?? 0) + deliveries).finally(() => {
+      this.inflight.delete(id);
+      this.lost.delete(id);
+      this.wakeSlotWaiters();
+    });
+    this.inflight.set(id, task);
+  }
+
+  private async process(id: string, fields: Map<string, string>, attempt: number): Promise<void> {
+    const target = fields.get('g');
+    if (target !== undefined && target !== '' && target !== this.group) {
+      // A retry or replay meant for another group of this stream: this group handled the message already.
+      await this.ack(id);
+      return;
+    }
+    const decoded = this.queue.decode(fields.get('d'));
+    if (!decoded.ok) {
+      await this.fail(id, decoded.error, 'invalid');
+      return;
+    }
+    const started = performance.now();
+    try {
+      await this.handler(decoded.message as Message, {
+        id,
+        attempt,
+        group: this.group,
+        consumer: this.name,
+        lastError: fields.get('e'),
+      });
+    } catch (error) {
+      await this.fail(id, errorText(error), '');
+      return;
+    }
+    if (await this.ack(id)) {
+      this.events.emit('processed', {
+        stream: this.queue.stream,
+        group: this.group,
+        attempt,
+        durationMs: performance.now() - started,
+      });
+    }
+  }
+
+  private async ack(id: string): Promise<boolean> {
+    try {
+      await this.driver.command('XACK', [this.queue.keys.stream, this.group, id], this.call);
+      return true;
+    } catch (error) {
+      // Left pending: another consumer claims it after the visibility timeout and runs it again (at least once).
+      this.reportError('ack', error);
+      return false;
+    }
+  }
+
+  private async fail(id: string, error: string, reason: string): Promise<void> {
+    const { keys } = this.queue;
+    const { backoff, maxDeliveries } = this.options;
+    let reply: [string, number, number | string];
+    try {
+      reply = await this.driver.script(
+        failMessage,
+        [keys.stream, keys.delayed, keys.delayedData, keys.dead],
+        [
+          this.group,
+          this.name,
+          id,
+          error,
+          maxDeliveries,
+          backoff.initial,
+          backoff.max,
+          backoff.jitter,
+          Math.random(),
+          reason,
+        ],
+        this.call,
+      );
+    } catch (scriptError) {
+      // Left pending: claimed after the visibility timeout, which counts as a delivery.
+      this.reportError('fail', scriptError);
+      return;
+    }
+    const [status, attempts, detail] = reply;
+    const base = { stream: this.queue.stream, group: this.group };
+    if (status === 'retry') {
+      const delayMs = Number(detail);
+      this.events.emit('retried', { ...base, attempt: attempts, delayMs, error });
+      this.schedulePromote(delayMs);
+    } else if (status === 'dead') {
+      this.events.emit('dead-lettered', { ...base, attempts, reason: reason || 'max-deliveries', error });
+    } else if (status === 'lost') {
+      this.events.emit('claim-lost', { ...base, consumer: this.name, id });
+    }
+  }
+
+  /** Runs the promoter in `ms` unless it already runs sooner. */
+  private schedulePromote(ms: number): void {
+    if (!this.running) return;
+    const at = Date.now() + ms;
+    if (this.promoteTimer !== undefined && at >= this.promoteAt) return;
+    clearTimeout(this.promoteTimer);
+    this.promoteAt = at;
+    this.promoteTimer = setTimeout(() => {
+      this.promoteTimer = undefined;
+      this.promoteAt = Number.POSITIVE_INFINITY;
+      void this.promote();
+    }, ms);
+  }
+
+  private async promote(): Promise<void> {
+    if (this.promoting || !this.running) return;
+    this.promoting = true;
+    const { keys } = this.queue;
+    let next = this.options.promoteInterval;
+    try {
+      for (;;) {
+        const [moved, wait] = await this.driver.script(
+          promoteDue,
+          [keys.stream, keys.delayed, keys.delayedData],
+          [promoteBatch],
+          this.call,
+        );
+        if (moved > 0) this.events.emit('promoted', { stream: this.queue.stream, count: moved });
+        if (moved < promoteBatch || !this.running) {
+          if (wait >= 0) next = Math.min(next, wait);
+          break;
+        }
+      }
+    } catch (error) {
+      this.reportError('promote', error);
+    } finally {
+      this.promoting = false;
+    }
+    this.schedulePromote(next);
+  }
+
+  private scheduleClaim(ms: number): void {
+    if (!this.running) return;
+    this.claimTimer = setTimeout(() => void this.claim(), ms);
+  }
+
+  private async claim(): Promise<void> {
+    const free = this.options.concurrency - this.inflight.size;
+    const interval = this.options.claimInterval ?? Math.max(10, Math.floor(this.options.visibilityTimeout / 2));
+    if (free > 0 && this.running) {
+      const { keys } = this.queue;
+      try {
+        const claimed = await this.driver.script(
+          claimStuck,
+          [keys.stream, keys.dead],
+          [this.group, this.name, this.options.visibilityTimeout, free, this.options.maxDeliveries],
+          this.call,
+        );
+        if (claimed.length > 0) {
+          this.events.emit('claimed', {
+            stream: this.queue.stream,
+            group: this.group,
+            consumer: this.name,
+            count: claimed.length,
+          });
+        }
+        for (const [id, raw, attempts] of claimed) {
+          if (!this.running) break;
+          this.start(id, raw, 0, Number(attempts));
+        }
+      } catch (error) {
+        this.reportError('claim', error);
+      }
+    }
+    this.scheduleClaim(interval);
+  }
+
+  /** Renews this consumer's claim on the messages it is processing, so no other consumer takes them over. */
+  private async heartbeat(): Promise<void> {
+    const ids = [...this.inflight.keys()].filter((id) => !this.lost.has(id));
+    for (let start = 0; start < ids.length; start += heartbeatBatch) {
+      const chunk = ids.slice(start, start + heartbeatBatch);
+      try {
+        const lost = await this.driver.script(
+          extendClaims,
+          [this.queue.keys.stream],
+          [this.group, this.name, ...chunk],
+          this.call,
+        );
+        for (const id of lost) {
+          // Acked meanwhile (finished), or claimed by another consumer after a missed heartbeat.
+          if (!this.inflight.has(id) || this.lost.has(id)) continue;
+          this.lost.add(id);
+          this.events.emit('claim-lost', { stream: this.queue.stream, group: this.group, consumer: this.name, id });
+        }
+      } catch (error) {
+        this.reportError('heartbeat', error);
+      }
+    }
+  }
+
+  private wakeSlotWaiters(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private reportError(step: QueueEvents['error']['step'], error: unknown): void {
+    this.events.emit('error', { stream: this.queue.stream, group: this.group, step, error: errorText(error) });
+  }
+}

@@ -1,0 +1,20 @@
+export { Consumer, type Handler, type MessageContext, type StopResult } from './consumer.js';
+export { errors, InvalidMessageError } from './errors.js';
+export type { QueueEvents } from './events.js';
+export {
+  type AddOptions,
+  addOptionsSchema,
+  backoffSchema,
+  type ConsumeOptions,
+  consumeOptionsSchema,
+  type ListDeadOptions,
+  listDeadOptionsSchema,
+  type MessageInputOf,
+  type MessageOf,
+  type MessageSchema,
+  type StopOptions,
+  type StreamQueueOptions,
+  stopOptionsSchema,
+  streamQueueOptionsSchema,
+} from './options.js';
+export { type AddResult, type DeadLetter, type DeadLetters, StreamQueue } from './stream-queue.js';

@@ -1,0 +1,145 @@
+import { durationSchema, redisConnectionSchema } from '@redkit/core';
+import { z } from 'zod';
+
+/** A zod schema of the queue's messages (any schema whose output is JSON-serializable). */
+export type MessageSchema = z.ZodType;
+
+/** The message type a queue hands to handlers: the schema's output, or `unknown` without a schema. */
+export type MessageOf<Schema> = Schema extends z.ZodType ? z.output<Schema> : unknown;
+
+/** The message type a queue accepts on `add`: the schema's input, or any JSON value without a schema. */
+export type MessageInputOf<Schema> = Schema extends z.ZodType ? z.input<Schema> : unknown;
+
+const day = 86_400_000;
+
+// Duck-typed rather than instanceof, so a schema from another copy of zod is accepted.
+const schemaSchema = z.custom<MessageSchema>(
+  (value) => typeof value === 'object' && value !== null && typeof (value as z.ZodType).safeParse === 'function',
+  'must be a zod schema',
+);
+
+/** Names of streams, groups and consumers: printable, no newlines. */
+const nameSchema = z
+  .string({ message: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[^\r\n\0]+$/, 'must not contain newlines or NUL');
+
+/** Options of `new StreamQueue()`. */
+export const streamQueueOptionsSchema = z
+  .object({
+    redis: redisConnectionSchema,
+    /** The stream's name; all of its keys share the hash tag `{<stream>}`. */
+    stream: nameSchema,
+    /** Key prefix: keys are `<namespace>:{<stream>}:…`. @default "queue" */
+    namespace: z.string().default('queue'),
+    /** Zod schema of a message, checked on `add` and again before a handler sees it. */
+    schema: schemaSchema.optional(),
+    /** How long an idempotency key is remembered after its first `add`. @default "24h" */
+    idempotencyTtl: durationSchema({ min: 1, max: 365 * day }).default(day),
+    /** Bound on each call to Redis. @default the client's command timeout */
+    timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
+  })
+  .strict();
+
+/** Options of `new StreamQueue()`; `schema` types the messages. */
+export type StreamQueueOptions<Schema extends MessageSchema | undefined = undefined> = Omit<
+  z.input<typeof streamQueueOptionsSchema>,
+  'schema'
+> & {
+  /** Zod schema of a message, checked on `add` and again before a handler sees it. */
+  schema?: Schema;
+};
+export type ResolvedStreamQueueOptions = z.output<typeof streamQueueOptionsSchema>;
+
+/** Options of `add`. */
+export const addOptionsSchema = z
+  .object({
+    /**
+     * Adds the message only once per key (for `idempotencyTtl`): a repeated
+     * key returns the first add's id and adds nothing.
+     */
+    idempotencyKey: z
+      .string({ message: 'must be a string' })
+      .min(1, 'must not be empty')
+      .max(512, 'must be at most 512 characters')
+      .optional(),
+  })
+  .strict();
+export type AddOptions = z.input<typeof addOptionsSchema>;
+
+/** Retry backoff: `initial * 2^(attempt - 1)`, capped at `max`, of which a `jitter` fraction is random. */
+export const backoffSchema = z
+  .object({
+    /** Delay after the first failed attempt. @default "1s" */
+    initial: durationSchema({ min: 0, max: 7 * day }).default(1_000),
+    /** Longest delay. @default "5m" */
+    max: durationSchema({ min: 0, max: 30 * day }).default(300_000),
+    /**
+     * Fraction of each delay that is random (0: exact, 1: anywhere from 0 to
+     * the delay). The delay is `d × (1 − jitter × random)`, so with the default
+     * the gaps between attempts still grow. @default 0.5
+     */
+    jitter: z.number().min(0).max(1).default(0.5),
+  })
+  .strict()
+  .superRefine((backoff, ctx) => {
+    if (backoff.max < backoff.initial) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: 'must be at least `initial`' });
+    }
+  });
+
+/** Options of `consume`. */
+export const consumeOptionsSchema = z
+  .object({
+    /** The consumer group; created (with the stream) on first use. */
+    group: nameSchema,
+    /** This consumer's name, unique within the group. @default a random name */
+    consumer: nameSchema.optional(),
+    /** Messages handled at once by this consumer. @default 1 */
+    concurrency: z.number().int('must be a whole number').min(1).max(10_000).default(1),
+    /** Most messages read per XREADGROUP. @default `concurrency` */
+    batch: z.number().int('must be a whole number').min(1).max(10_000).optional(),
+    /** How long one blocking read waits for new messages. @default "2s" */
+    blockMs: durationSchema({ min: 1, max: 60_000 }).default(2_000),
+    /** Attempts of a message before it goes to the dead letters. @default 5 */
+    maxDeliveries: z.number().int('must be a whole number').min(1).max(1_000).default(5),
+    /** Delay between attempts. */
+    backoff: backoffSchema.default({ initial: 1_000, max: 300_000, jitter: 0.5 }),
+    /**
+     * A message pending (unacknowledged) this long without a heartbeat is
+     * taken over by another consumer of the group, which counts as a delivery.
+     * A consumer busy on a message renews its claim every third of this.
+     * @default "30s"
+     */
+    visibilityTimeout: durationSchema({ min: 10, max: day }).default(30_000),
+    /** How often this consumer looks for stuck messages. @default half the visibility timeout */
+    claimInterval: durationSchema({ min: 10, max: day }).optional(),
+    /** How often this consumer moves due retries back onto the stream (sooner when one is due sooner). @default "1s" */
+    promoteInterval: durationSchema({ min: 10, max: day }).default(1_000),
+    /** Where a new group starts: `"0"` (every message in the stream) or `"$"` (only new ones). @default "0" */
+    startId: z.enum(['0', '$']).default('0'),
+  })
+  .strict();
+export type ConsumeOptions = z.input<typeof consumeOptionsSchema>;
+export type ResolvedConsumeOptions = z.output<typeof consumeOptionsSchema>;
+
+/** Options of `stop`. */
+export const stopOptionsSchema = z
+  .object({
+    /** Longest wait for in-flight handlers; unfinished messages stay pending and are claimed by others. @default "30s" */
+    deadlineMs: durationSchema({ min: 0, max: day }).default(30_000),
+  })
+  .strict();
+export type StopOptions = z.input<typeof stopOptionsSchema>;
+
+/** Options of `deadLetters.list`. */
+export const listDeadOptionsSchema = z
+  .object({
+    /** Most dead letters returned, oldest first. @default 100 */
+    count: z.number().int('must be a whole number').min(1).max(10_000).default(100),
+    /** List dead letters after this id (paging). */
+    after: z.string().optional(),
+  })
+  .strict();
+export type ListDeadOptions = z.input<typeof listDeadOptionsSchema>;

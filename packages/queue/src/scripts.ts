@@ -1,0 +1,26 @@
+import { defineScript } from '@redkit/core';
+import addMessageSource from './scripts/add-message.lua';
+import claimStuckSource from './scripts/claim-stuck.lua';
+import extendClaimsSource from './scripts/extend-claims.lua';
+import failMessageSource from './scripts/fail-message.lua';
+import promoteDueSource from './scripts/promote-due.lua';
+import purgeDeadSource from './scripts/purge-dead.lua';
+import replayDeadSource from './scripts/replay-dead.lua';
+
+/** Raw stream fields as the server sends them: `[field, value, field, value, …]`. */
+export type RawFields = string[];
+
+/** `{added (0|1), id}` */
+export const addMessage = defineScript<[number, string]>('add-message', addMessageSource);
+/** `{status, attempts, delay ms | dead-letter id}` */
+export const failMessage = defineScript<[string, number, number | string]>('fail-message', failMessageSource);
+/** `{moved, ms until the next due retry or -1}` */
+export const promoteDue = defineScript<[number, number]>('promote-due', promoteDueSource);
+/** `{{id, fields, attempts}…}` */
+export const claimStuck = defineScript<[string, RawFields, number][]>('claim-stuck', claimStuckSource);
+/** Ids no longer owned. */
+export const extendClaims = defineScript<string[]>('extend-claims', extendClaimsSource);
+/** New entry id, or null. */
+export const replayDead = defineScript<string | null>('replay-dead', replayDeadSource);
+/** Deleted count. */
+export const purgeDead = defineScript<number>('purge-dead', purgeDeadSource);

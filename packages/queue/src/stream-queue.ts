@@ -1,0 +1,265 @@
+import {
+  type CallOptions,
+  driverFor,
+  InvalidOptionsError,
+  parseOptions,
+  type RedisArg,
+  type RedisDriver,
+  TelemetryEmitter,
+  warnIfEvictable,
+} from '@redkit/core';
+import { Consumer, type Handler } from './consumer.js';
+import type { QueueEvents } from './events.js';
+import { decodeMessage, encodeMessage, fieldMap } from './message-codec.js';
+import {
+  type AddOptions,
+  addOptionsSchema,
+  type ConsumeOptions,
+  consumeOptionsSchema,
+  type ListDeadOptions,
+  listDeadOptionsSchema,
+  type MessageInputOf,
+  type MessageOf,
+  type MessageSchema,
+  type ResolvedStreamQueueOptions,
+  type StreamQueueOptions,
+  streamQueueOptionsSchema,
+} from './options.js';
+import { QueueKeys } from './queue-keys.js';
+import { addMessage, purgeDead, type RawFields, replayDead } from './scripts.js';
+
+/** Outcome of `add`. */
+export interface AddResult {
+  /** The stream entry id (for a duplicate: the id of the first add). */
+  readonly id: string;
+  /** True when the idempotency key was seen before and nothing was added. */
+  readonly duplicate: boolean;
+}
+
+/** A message in the dead-letter stream. */
+export interface DeadLetter<Message> {
+  /** Its id in the dead-letter stream (pass it to `replay`). */
+  readonly id: string;
+  /** The message, or `undefined` when it no longer decodes or fails the schema (see `invalid`). */
+  readonly message: Message | undefined;
+  /** The stored JSON of the message. */
+  readonly data: string;
+  /** Why it was dead-lettered: `max-deliveries` or `invalid`. */
+  readonly reason: string;
+  /** The last attempt's error. */
+  readonly error: string;
+  /** Attempts made. */
+  readonly attempts: number;
+  /** The consumer group it failed in. */
+  readonly group: string;
+  /** Id of the message's first entry in the stream. */
+  readonly originalId: string;
+  /** When it was dead-lettered (ms since the epoch, Redis clock). */
+  readonly deadAt: number;
+  /** Why `message` is undefined, when it is. */
+  readonly invalid?: string;
+}
+
+/** The dead letters of a stream: list, replay, purge. */
+export interface DeadLetters<Message> {
+  /** Dead letters, oldest first. */
+  list(options?: ListDeadOptions): Promise<DeadLetter<Message>[]>;
+  /** How many dead letters there are. */
+  count(): Promise<number>;
+  /**
+   * Puts a dead letter back on the stream for the group it failed in, with a
+   * fresh attempt count, and removes it from the dead letters (atomically).
+   * @returns the new stream entry id, or null when there is no such dead letter.
+   */
+  replay(id: string): Promise<string | null>;
+  /** Deletes every dead letter; returns how many there were. */
+  purge(): Promise<number>;
+}
+
+/**
+ * A work queue on one Redis Stream, consumed by consumer groups: each message
+ * goes to one consumer of each group, is acknowledged when its handler
+ * succeeds, retried with exponential backoff and jitter when it fails (the
+ * retry waits in a sorted set, so it never blocks the stream), and moved
+ * atomically to a dead-letter stream after `maxDeliveries` attempts. Messages
+ * left pending by a consumer that died are claimed by live consumers after a
+ * visibility timeout; a consumer busy on a message renews its claim.
+ *
+ * Delivery is at least once: a handler may see a message again after a crash,
+ * a claim or a failover, so handlers should be idempotent.
+ *
+ * All keys of a stream share the hash tag `{<stream>}` (one cluster slot); to
+ * spread load over a cluster, use several streams.
+ *
+ * @example
+ * ```ts
+ * const queue = new StreamQueue({ redis, stream: 'emails', schema: z.object({ to: z.string().email() }) })
+ * await queue.add({ to: 'a@example.com' }, { idempotencyKey: 'welcome:42' })
+ * const consumer = queue.consume(async (message) => sendMail(message.to), { group: 'mailers', concurrency: 10 })
+ * // on shutdown
+ * await consumer.stop({ deadlineMs: 10_000 })
+ * ```
+ */
+export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
+  /** Typed telemetry: `added`, `processed`, `retried`, `dead-lettered`, `claimed`, `claim-lost`, `promoted`, `error`. */
+  readonly events: TelemetryEmitter<QueueEvents>;
+  /** The stream's name. */
+  readonly stream: string;
+  /** The key namespace. */
+  readonly namespace: string;
+  /** The dead letters of this stream. */
+  readonly deadLetters: DeadLetters<MessageOf<Schema>>;
+  /** @internal */
+  readonly keys: QueueKeys;
+  /** @internal */
+  readonly driver: RedisDriver;
+  /** @internal */
+  readonly options: ResolvedStreamQueueOptions;
+  /** @internal */
+  readonly call: CallOptions | undefined;
+
+  constructor(options: StreamQueueOptions<Schema>) {
+    this.options = parseOptions(streamQueueOptionsSchema, options, 'StreamQueue');
+    this.keys = new QueueKeys(this.options.namespace, this.options.stream);
+    this.namespace = this.keys.namespace;
+    this.stream = this.options.stream;
+    this.driver = driverFor(this.options.redis);
+    this.call = this.options.timeout === undefined ? undefined : { timeoutMs: this.options.timeout };
+    this.events = new TelemetryEmitter<QueueEvents>('queue');
+    this.deadLetters = this.createDeadLetters();
+    // An evicted stream loses messages; an evicted delayed set loses retries.
+    void warnIfEvictable(this.driver, 'queue');
+  }
+
+  /**
+   * Appends a message. With an `idempotencyKey`, a key seen before (within
+   * `idempotencyTtl`) adds nothing and returns the first add's id; the check
+   * and the add are one atomic script.
+   *
+   * @throws InvalidOptionsError (`InvalidMessageError` for the message) before anything is written.
+   */
+  async add(message: MessageInputOf<Schema>, options?: AddOptions): Promise<AddResult> {
+    const context = 'StreamQueue.add()';
+    const { idempotencyKey } = parseOptions(addOptionsSchema, options ?? {}, context);
+    const data = encodeMessage(this.options.schema, message, 'message', context);
+    if (idempotencyKey === undefined) {
+      const id = await this.driver.command<string>('XADD', [this.keys.stream, '*', 'd', data], this.call);
+      this.events.emit('added', { stream: this.stream, duplicate: false });
+      return { id, duplicate: false };
+    }
+    const [added, id] = await this.driver.script(
+      addMessage,
+      [this.keys.stream, this.keys.dedupe(idempotencyKey)],
+      [data, idempotencyKey, this.options.idempotencyTtl],
+      this.call,
+    );
+    this.events.emit('added', { stream: this.stream, duplicate: added === 0 });
+    return { id, duplicate: added === 0 };
+  }
+
+  /**
+   * Appends messages in one round trip (one XADD each, pipelined), in order.
+   * Every message is checked first: one bad message writes nothing.
+   *
+   * @returns the entry ids, in the order of `messages`.
+   * @throws InvalidOptionsError naming `messages.<index>…` before anything is written.
+   */
+  async addMany(messages: readonly MessageInputOf<Schema>[]): Promise<string[]> {
+    const context = 'StreamQueue.addMany()';
+    if (!Array.isArray(messages)) {
+      throw new InvalidOptionsError([{ path: 'messages', message: 'must be an array' }], { context });
+    }
+    const encoded = messages.map((message, index) =>
+      encodeMessage(this.options.schema, message, `messages.${index}`, context),
+    );
+    if (encoded.length === 0) return [];
+    const replies = await this.driver.pipeline(
+      encoded.map((data) => ['XADD', this.keys.stream, '*', 'd', data] as const),
+      this.call,
+    );
+    const ids: string[] = [];
+    for (const [error, id] of replies) {
+      if (error) throw error;
+      ids.push(String(id));
+    }
+    for (let index = 0; index < ids.length; index++)
+      this.events.emit('added', { stream: this.stream, duplicate: false });
+    return ids;
+  }
+
+  /**
+   * Starts a consumer of `group` that runs `handler` for each message:
+   * success acknowledges it; a throw (or rejection) schedules a retry with
+   * backoff, or moves it to the dead letters after `maxDeliveries` attempts.
+   * It creates the group (and the stream) if missing.
+   *
+   * Each consumer opens one dedicated connection (a duplicate of `redis`) for
+   * its blocking XREADGROUP, so blocking reads never hold up other commands;
+   * everything else goes through `redis`. `stop()` closes it.
+   *
+   * @throws InvalidOptionsError synchronously for bad options; nothing is written.
+   */
+  consume(handler: Handler<MessageOf<Schema>>, options: ConsumeOptions): Consumer<MessageOf<Schema>> {
+    const context = 'StreamQueue.consume()';
+    if (typeof handler !== 'function') {
+      throw new InvalidOptionsError([{ path: 'handler', message: 'must be a function' }], { context });
+    }
+    const resolved = parseOptions(consumeOptionsSchema, options, context);
+    return new Consumer<MessageOf<Schema>>(
+      this as unknown as StreamQueue<MessageSchema | undefined>,
+      handler,
+      resolved,
+    );
+  }
+
+  /** @internal Decodes an entry's data with the schema. */
+  decode(data: string | undefined): ReturnType<typeof decodeMessage> {
+    return decodeMessage(this.options.schema, data);
+  }
+
+  private createDeadLetters(): DeadLetters<MessageOf<Schema>> {
+    const context = 'StreamQueue.deadLetters';
+    return {
+      list: async (options) => {
+        const { count, after } = parseOptions(listDeadOptionsSchema, options ?? {}, `${context}.list()`);
+        const start: RedisArg = after === undefined ? '-' : `(${after}`;
+        const entries = await this.driver.command<[string, RawFields][]>(
+          'XRANGE',
+          [this.keys.dead, start, '+', 'COUNT', count],
+          this.call,
+        );
+        return entries.map(([id, raw]) => {
+          const fields = fieldMap(raw);
+          const data = fields.get('d') ?? '';
+          const decoded = this.decode(data);
+          return {
+            id,
+            message: decoded.ok ? (decoded.message as MessageOf<Schema>) : undefined,
+            data,
+            reason: fields.get('r') ?? '',
+            error: fields.get('e') ?? '',
+            attempts: Number(fields.get('n') ?? 0),
+            group: fields.get('g') ?? '',
+            originalId: fields.get('o') ?? '',
+            deadAt: Number(fields.get('t') ?? 0),
+            ...(decoded.ok ? {} : { invalid: decoded.error }),
+          };
+        });
+      },
+      count: () => this.driver.command<number>('XLEN', [this.keys.dead], this.call),
+      replay: async (id) => {
+        if (typeof id !== 'string' || !/^\d+-\d+$/.test(id)) {
+          throw new InvalidOptionsError(
+            [{ path: 'id', message: 'must be a stream entry id such as "1700000000000-0"' }],
+            {
+              context: `${context}.replay()`,
+            },
+          );
+        }
+        const reply = await this.driver.script(replayDead, [this.keys.stream, this.keys.dead], [id], this.call);
+        return typeof reply === 'string' ? reply : null;
+      },
+      purge: () => this.driver.script(purgeDead, [this.keys.dead], [], this.call),
+    };
+  }
+}
