@@ -2,7 +2,7 @@ import { StreamQueue } from '@redkit/queue';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterEach, expect, it } from 'vitest';
 import { z } from 'zod';
-import { waitFor } from './helpers.js';
+import { sleep, waitFor } from './helpers.js';
 
 const schema = z.object({ n: z.number().int() });
 
@@ -13,6 +13,8 @@ describeTopologies('stream queue', (t) => {
   });
   let streams = 0;
   const queue = () => new StreamQueue({ redis: t.redis, namespace: t.namespace, stream: `s${++streams}`, schema });
+  const pendingCount = async (q: StreamQueue<typeof schema>, group: string) =>
+    ((await t.redis.xpending(q.keys.stream, group)) as [number])[0];
 
   it('adds, consumes and acknowledges', async () => {
     const q = queue();
@@ -32,10 +34,222 @@ describeTopologies('stream queue', (t) => {
     expect(seen.map((s) => s.n).sort()).toEqual([1, 2, 3]);
     expect(seen.every((s) => s.attempt === 1)).toBe(true);
     expect(seen.map((s) => s.id).sort()).toEqual([first.id, ...rest].sort());
-    await waitFor(async () => {
-      const [count] = (await t.redis.xpending(q.keys.stream, 'g')) as [number];
-      return count === 0;
-    });
+    await waitFor(async () => (await pendingCount(q, 'g')) === 0, 5_000, 'no pending entry');
+    // Messages added while it runs arrive too.
+    await q.add({ n: 4 });
+    await waitFor(() => seen.length === 4, 10_000, 'the fourth message');
     expect(await consumer.stop()).toEqual({ finished: 0, unfinished: 0 });
+    await sleep(50);
+    expect(await pendingCount(q, 'g')).toBe(0);
+  });
+
+  it('a repeated idempotencyKey returns the first id and adds nothing', async () => {
+    const q = queue();
+    const first = await q.add({ n: 1 }, { idempotencyKey: 'order:1' });
+    const again = await q.add({ n: 2 }, { idempotencyKey: 'order:1' });
+    const other = await q.add({ n: 3 }, { idempotencyKey: 'order:2' });
+    expect(first.duplicate).toBe(false);
+    expect(again).toEqual({ id: first.id, duplicate: true });
+    expect(other.duplicate).toBe(false);
+    expect(other.id).not.toBe(first.id);
+    expect(await t.redis.xlen(q.keys.stream)).toBe(2);
+    // Concurrent adds with one key: exactly one is added.
+    const results = await Promise.all(Array.from({ length: 20 }, () => q.add({ n: 9 }, { idempotencyKey: 'race' })));
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    expect(await t.redis.xlen(q.keys.stream)).toBe(3);
+  });
+
+  it('a handler failing twice is retried with growing backoff, then acknowledged', async () => {
+    const q = queue();
+    const { id } = await q.add({ n: 7 });
+    const attempts: { at: number; attempt: number; lastError: string | undefined }[] = [];
+    const consumer = q.consume(
+      (_message, context) => {
+        attempts.push({ at: performance.now(), attempt: context.attempt, lastError: context.lastError });
+        if (attempts.length <= 2) throw new Error(`boom ${attempts.length}`);
+      },
+      { group: 'g', blockMs: 50, backoff: { initial: 300, max: 10_000, jitter: 0.5 }, promoteInterval: 1_000 },
+    );
+    stops.push(() => consumer.stop());
+    await waitFor(() => attempts.length === 3, 15_000, 'three attempts');
+    expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    expect(attempts.map((a) => a.lastError)).toEqual([undefined, 'Error: boom 1', 'Error: boom 2']);
+    const first = (attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0);
+    const second = (attempts[2]?.at ?? 0) - (attempts[1]?.at ?? 0);
+    // Delays of 300 ms then 600 ms, each with up to half taken off by jitter: [150, 300] then [300, 600].
+    expect(first).toBeGreaterThanOrEqual(140);
+    expect(second).toBeGreaterThanOrEqual(290);
+    expect(second).toBeGreaterThan(first);
+    await waitFor(async () => (await pendingCount(q, 'g')) === 0, 5_000, 'no pending entry');
+    expect(await t.redis.zcard(q.keys.delayed)).toBe(0);
+    expect(await q.deadLetters.count()).toBe(0);
+    expect(id).toMatch(/^\d+-\d+$/);
+  });
+
+  it('an always-failing handler ends in the dead letters after exactly maxDeliveries attempts; replay puts it back', async () => {
+    const q = queue();
+    const { id } = await q.add({ n: 42 });
+    let calls = 0;
+    let healed = false;
+    const succeeded: number[] = [];
+    const dead: string[] = [];
+    q.events.on('dead-lettered', ({ reason }) => dead.push(reason));
+    const consumer = q.consume(
+      (message, context) => {
+        calls++;
+        if (!healed) throw new Error(`always fails (attempt ${context.attempt})`);
+        succeeded.push(message.n);
+      },
+      { group: 'g', blockMs: 50, maxDeliveries: 3, backoff: { initial: 20, max: 100 }, promoteInterval: 50 },
+    );
+    stops.push(() => consumer.stop());
+    await waitFor(async () => (await q.deadLetters.count()) === 1, 15_000, 'a dead letter');
+    // No further attempt after it died.
+    await sleep(300);
+    expect(calls).toBe(3);
+    expect(dead).toEqual(['max-deliveries']);
+    const [letter] = await q.deadLetters.list();
+    expect(letter).toMatchObject({
+      message: { n: 42 },
+      reason: 'max-deliveries',
+      error: 'Error: always fails (attempt 3)',
+      attempts: 3,
+      group: 'g',
+      originalId: id,
+    });
+    expect(letter?.deadAt).toBeGreaterThan(0);
+    expect(await pendingCount(q, 'g')).toBe(0);
+    expect(await t.redis.zcard(q.keys.delayed)).toBe(0);
+
+    healed = true;
+    const replayed = await q.deadLetters.replay(letter?.id as string);
+    expect(replayed).toMatch(/^\d+-\d+$/);
+    await waitFor(() => succeeded.length === 1, 10_000, 'the replayed message');
+    expect(succeeded).toEqual([42]);
+    expect(calls).toBe(4);
+    expect(await q.deadLetters.count()).toBe(0);
+    expect(await q.deadLetters.replay(letter?.id as string)).toBeNull();
+  });
+
+  it('a message that fails the schema when read goes to the dead letters as invalid, without a handler call', async () => {
+    const q = queue();
+    await t.redis.xadd(q.keys.stream, '*', 'd', JSON.stringify({ n: 'not a number' }));
+    let calls = 0;
+    const consumer = q.consume(
+      () => {
+        calls++;
+      },
+      { group: 'g', blockMs: 50 },
+    );
+    stops.push(() => consumer.stop());
+    await waitFor(async () => (await q.deadLetters.count()) === 1, 10_000, 'a dead letter');
+    const [letter] = await q.deadLetters.list();
+    expect(letter?.reason).toBe('invalid');
+    expect(letter?.message).toBeUndefined();
+    expect(letter?.error).toContain('message.n');
+    expect(calls).toBe(0);
+    expect(await q.deadLetters.purge()).toBe(1);
+    expect(await q.deadLetters.count()).toBe(0);
+  });
+
+  it('a retry goes back only to the group whose handler failed', async () => {
+    const q = queue();
+    await q.add({ n: 1 });
+    const seenA: number[] = [];
+    const seenB: number[] = [];
+    const a = q.consume(
+      (_m, context) => {
+        seenA.push(context.attempt);
+        if (context.attempt === 1) throw new Error('once');
+      },
+      { group: 'a', blockMs: 50, backoff: { initial: 10, max: 10 }, promoteInterval: 50 },
+    );
+    const b = q.consume(
+      (_m, context) => {
+        seenB.push(context.attempt);
+      },
+      { group: 'b', blockMs: 50 },
+    );
+    stops.push(
+      () => a.stop(),
+      () => b.stop(),
+    );
+    await waitFor(() => seenA.length === 2, 10_000, 'the retry in group a');
+    await sleep(300);
+    expect(seenA).toEqual([1, 2]);
+    expect(seenB).toEqual([1]);
+    expect(await pendingCount(q, 'b')).toBe(0);
+  });
+
+  it('a consumer that dies leaves its message pending; another claims it after the visibility timeout', async () => {
+    const q = queue();
+    const { id } = await q.add({ n: 5 });
+    // The dying consumer has its own connection, dropped while its handler hangs (never acked).
+    const doomedRedis = t.client();
+    const doomedQueue = new StreamQueue({ redis: doomedRedis, namespace: t.namespace, stream: q.stream, schema });
+    let started = false;
+    const doomed = doomedQueue.consume(
+      () => {
+        started = true;
+        return new Promise(() => {});
+      },
+      { group: 'g', consumer: 'doomed', blockMs: 50, visibilityTimeout: 600 },
+    );
+    await waitFor(() => started, 10_000, 'the doomed consumer to start');
+    // Its heartbeat kept the claim alive meanwhile.
+    await sleep(900);
+    const owners = (await t.redis.xpending(q.keys.stream, 'g', '-', '+', 10)) as [string, string, number, number][];
+    expect(owners).toHaveLength(1);
+    expect(owners[0]?.[1]).toBe('doomed');
+    expect(owners[0]?.[2]).toBeLessThan(600);
+    doomedRedis.disconnect();
+    const dropped = performance.now();
+
+    const seen: { id: string; attempt: number; at: number }[] = [];
+    const survivor = q.consume(
+      (_m, context) => {
+        seen.push({ id: context.id, attempt: context.attempt, at: performance.now() });
+      },
+      { group: 'g', consumer: 'survivor', blockMs: 50, visibilityTimeout: 600, claimInterval: 100 },
+    );
+    stops.push(
+      () => survivor.stop(),
+      () => doomed.stop({ deadlineMs: 0 }),
+    );
+    await waitFor(() => seen.length === 1, 10_000, 'the claim');
+    expect(seen[0]?.id).toBe(id);
+    // The claim counts as a delivery.
+    expect(seen[0]?.attempt).toBe(2);
+    // Not before the visibility timeout (measured from the last heartbeat, at most 200 ms before the drop).
+    expect((seen[0]?.at ?? 0) - dropped).toBeGreaterThanOrEqual(350);
+    await waitFor(async () => (await pendingCount(q, 'g')) === 0, 5_000, 'no pending entry');
+  });
+
+  it('stop() waits for in-flight handlers up to the deadline; unfinished messages stay pending', async () => {
+    const q = queue();
+    await q.addMany([{ n: 1 }, { n: 2 }]);
+    const release: (() => void)[] = [];
+    let finished = 0;
+    const consumer = q.consume(
+      async (message) => {
+        if (message.n === 1) await sleep(200);
+        else await new Promise<void>((resolve) => release.push(resolve));
+        finished++;
+      },
+      { group: 'g', concurrency: 2, blockMs: 5_000 },
+    );
+    await waitFor(() => release.length === 1, 10_000, 'both handlers to start');
+    const started = performance.now();
+    const result = await consumer.stop({ deadlineMs: 500 });
+    const took = performance.now() - started;
+    expect(result).toEqual({ finished: 1, unfinished: 1 });
+    // It did not wait for the 5 s blocking read, and not much past the deadline.
+    expect(took).toBeGreaterThanOrEqual(450);
+    expect(took).toBeLessThan(2_000);
+    expect(finished).toBe(1);
+    const pending = (await t.redis.xpending(q.keys.stream, 'g', '-', '+', 10)) as [string, string][];
+    expect(pending).toHaveLength(1);
+    for (const resolve of release) resolve();
   });
 });
