@@ -1,0 +1,100 @@
+import { InvalidOptionsError } from '@redkit/core';
+import { InvalidMessageError, StreamQueue, type StreamQueueOptions } from '@redkit/queue';
+import { describeTopologies } from '@redkit/testing/vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { keysOf } from './helpers.js';
+
+describeTopologies('bad input', (t) => {
+  const options = (): StreamQueueOptions => ({ redis: t.redis, namespace: t.namespace, stream: 'jobs' });
+  const schema = z.object({ email: z.string().email(), n: z.number().int().optional() });
+
+  describe('constructor', () => {
+    it.each<[string, () => unknown, string]>([
+      ['empty stream', () => new StreamQueue({ ...options(), stream: '' }), 'stream: must not be empty'],
+      ['stream not a string', () => new StreamQueue({ ...options(), stream: 5 as never }), 'stream: must be a string'],
+      ['stream with a newline', () => new StreamQueue({ ...options(), stream: 'a\nb' }), 'stream'],
+      ['idempotencyTtl 0', () => new StreamQueue({ ...options(), idempotencyTtl: 0 }), 'idempotencyTtl'],
+      [
+        'idempotencyTtl not a duration',
+        () => new StreamQueue({ ...options(), idempotencyTtl: 'soon' as never }),
+        'idempotencyTtl',
+      ],
+      ['schema not a zod schema', () => new StreamQueue({ ...options(), schema: {} as never }), 'schema'],
+      ['bad namespace', () => new StreamQueue({ ...options(), namespace: 'a{b}' }), 'namespace'],
+      ['not a client', () => new StreamQueue({ ...options(), redis: {} as never }), 'redis: must be an ioredis'],
+      ['unknown option', () => new StreamQueue({ ...options(), maxLen: 5 } as never), 'maxLen'],
+    ])('%s → InvalidOptionsError naming the field', (_case, create, message) => {
+      expect(create).toThrow(InvalidOptionsError);
+      expect(create).toThrow(message);
+    });
+  });
+
+  describe('calls', () => {
+    let typed: StreamQueue<typeof schema>;
+    let loose: StreamQueue;
+    let keysBefore: string[];
+    const handler = () => {};
+
+    beforeAll(async () => {
+      typed = new StreamQueue({ ...options(), schema });
+      loose = new StreamQueue(options());
+      await typed.add({ email: 'a@example.com' });
+      keysBefore = await keysOf(t.redis, t.namespace);
+    });
+
+    afterAll(async () => {
+      // Nothing was written by any rejected call: the same keys, and one entry in the stream.
+      expect(await keysOf(t.redis, t.namespace)).toEqual(keysBefore);
+      expect(await t.redis.xlen(typed.keys.stream)).toBe(1);
+      expect(await t.redis.xinfo('GROUPS', typed.keys.stream)).toEqual([]);
+    });
+
+    it.each<[string, () => Promise<unknown> | unknown, string]>([
+      ['message failing the schema', () => typed.add({ email: 'nope' }), 'message.email'],
+      ['message missing a field', () => typed.add({} as never), 'message.email'],
+      ['message not JSON', () => loose.add({ n: 1n }), 'message: is not JSON-serializable'],
+      ['message undefined', () => loose.add(undefined), 'message: is not JSON-serializable'],
+      ['empty idempotencyKey', () => typed.add({ email: 'a@example.com' }, { idempotencyKey: '' }), 'idempotencyKey'],
+      ['unknown add option', () => typed.add({ email: 'a@example.com' }, { id: '1-1' } as never), 'id'],
+      [
+        'one bad message in addMany',
+        () => typed.addMany([{ email: 'a@example.com' }, { email: 'x', n: 1.5 }]),
+        'messages.1.email',
+      ],
+      ['addMany of a non-array', () => typed.addMany('x' as never), 'messages: must be an array'],
+      ['handler not a function', () => typed.consume('x' as never, { group: 'g' }), 'handler: must be a function'],
+      ['consume without group', () => typed.consume(handler, {} as never), 'group'],
+      ['concurrency 0', () => typed.consume(handler, { group: 'g', concurrency: 0 }), 'concurrency'],
+      ['maxDeliveries 1.5', () => typed.consume(handler, { group: 'g', maxDeliveries: 1.5 }), 'maxDeliveries'],
+      [
+        'backoff max below initial',
+        () => typed.consume(handler, { group: 'g', backoff: { initial: '1m', max: '1s' } }),
+        'backoff.max',
+      ],
+      ['jitter above 1', () => typed.consume(handler, { group: 'g', backoff: { jitter: 2 } }), 'backoff.jitter'],
+      [
+        'visibilityTimeout not a duration',
+        () => typed.consume(handler, { group: 'g', visibilityTimeout: 'x' as never }),
+        'visibilityTimeout',
+      ],
+      ['unknown consume option', () => typed.consume(handler, { group: 'g', blocking: true } as never), 'blocking'],
+      ['list count 0', () => typed.deadLetters.list({ count: 0 }), 'count'],
+      ['replay of a bad id', () => typed.deadLetters.replay('abc'), 'id: must be a stream entry id'],
+    ])('%s → InvalidOptionsError naming the field, nothing written', async (_case, call, message) => {
+      const error = await (async () => call())().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+      expect((error as Error).message).toContain(message);
+    });
+
+    it('schema failures are InvalidMessageError (an InvalidOptionsError)', async () => {
+      const error = await typed.add({ email: 'nope' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidMessageError);
+      expect((error as InvalidMessageError).code).toBe('E_INVALID_OPTIONS');
+      expect((error as InvalidMessageError).issues.map((issue) => issue.path)).toEqual(['message.email']);
+    });
+  });
+});
