@@ -1,0 +1,79 @@
+import { StreamQueue } from '@redkit/queue';
+import { createAclUser } from '@redkit/testing';
+import { describeTopologies } from '@redkit/testing/vitest';
+import { expect, it } from 'vitest';
+import { z } from 'zod';
+import { waitFor } from './helpers.js';
+
+/** The commands listed in the queue README under "ACL". */
+const commands = [
+  'evalsha',
+  'eval',
+  'time',
+  'get',
+  'set',
+  'xadd',
+  'xgroup|create',
+  'xreadgroup',
+  'xack',
+  'xpending',
+  'xrange',
+  'xclaim',
+  'xautoclaim',
+  'xlen',
+  'xdel',
+  'del',
+  'zadd',
+  'zrangebyscore',
+  'zrange',
+  'zrem',
+  'hset',
+  'hget',
+  'hdel',
+];
+
+describeTopologies('queue as a least-privilege ACL user', (t) => {
+  it('every operation works with exactly the documented commands and keys', async () => {
+    const user = await createAclUser(t.redis, { commands, keys: [`${t.namespace}:*`], channels: [] });
+    const redis = t.client({ username: user.username, password: user.password });
+    const errors: string[] = [];
+    const queue = new StreamQueue({
+      redis,
+      namespace: t.namespace,
+      stream: 'acl',
+      schema: z.object({ n: z.number() }),
+    });
+    queue.events.on('error', ({ step, error }) => errors.push(`${step}: ${error}`));
+    await queue.add({ n: 1 }, { idempotencyKey: 'k' });
+    expect((await queue.add({ n: 1 }, { idempotencyKey: 'k' })).duplicate).toBe(true);
+    await queue.addMany([{ n: 2 }, { n: 3 }]);
+    const attempts = new Map<number, number>();
+    const consumer = queue.consume(
+      async (message, context) => {
+        attempts.set(message.n, context.attempt);
+        if (message.n === 2 && context.attempt === 1) throw new Error('retry me');
+        if (message.n === 3) throw new Error('dead');
+        // A slow handler gets heartbeats.
+        if (message.n === 1) await new Promise((resolve) => setTimeout(resolve, 150));
+      },
+      {
+        group: 'g',
+        blockMs: 50,
+        concurrency: 3,
+        maxDeliveries: 1,
+        backoff: { initial: 10, max: 10 },
+        promoteInterval: 50,
+        visibilityTimeout: 60,
+        claimInterval: 20,
+      },
+    );
+    await waitFor(async () => (await queue.deadLetters.count()) >= 1, 10_000, 'a dead letter');
+    const [letter] = await queue.deadLetters.list();
+    expect(await queue.deadLetters.replay(letter?.id as string)).not.toBeNull();
+    await waitFor(async () => (await queue.deadLetters.count()) >= 1, 10_000, 'the replayed message to die again');
+    expect(await queue.deadLetters.purge()).toBeGreaterThanOrEqual(1);
+    await consumer.stop();
+    expect(errors).toEqual([]);
+    await user.remove();
+  });
+});
