@@ -1,0 +1,143 @@
+import { RedisUnavailableError, RedkitError } from '@redkit/core';
+import { StreamQueue } from '@redkit/queue';
+import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { sleep, waitFor } from './helpers.js';
+
+const schema = z.object({ n: z.number().int() });
+
+describe('Redis down (standalone)', () => {
+  let server: StandaloneRedis;
+  beforeAll(async () => {
+    server = await startStandalone();
+  });
+  afterAll(() => server?.stop());
+
+  it('calls fail with RedisUnavailableError within the timeout; the consumer survives and resumes after a restart', async () => {
+    const queue = new StreamQueue({
+      redis: server.client({ commandTimeout: 500 }),
+      stream: 'down',
+      schema,
+      timeout: 300,
+    });
+    const seen: number[] = [];
+    const errors: string[] = [];
+    queue.events.on('error', ({ step }) => errors.push(step));
+    const consumer = queue.consume(
+      (message) => {
+        seen.push(message.n);
+      },
+      { group: 'g', blockMs: 200, promoteInterval: 100, claimInterval: 100 },
+    );
+    await queue.add({ n: 1 });
+    await waitFor(() => seen.length === 1, 10_000, 'the first message');
+    await server.node.kill();
+    try {
+      for (const call of [
+        () => queue.add({ n: 2 }),
+        () => queue.add({ n: 2 }, { idempotencyKey: 'k' }),
+        () => queue.addMany([{ n: 3 }]),
+        () => queue.deadLetters.list(),
+        () => queue.deadLetters.count(),
+        () => queue.deadLetters.replay('1-0'),
+        () => queue.deadLetters.purge(),
+      ]) {
+        const started = performance.now();
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RedisUnavailableError);
+        // Bounded: the timeout plus scheduling slack on a busy machine, never a hang.
+        expect(performance.now() - started).toBeLessThan(3_000);
+      }
+      // The consumer keeps trying in the background and reports it, without unhandled rejections.
+      await waitFor(() => errors.length > 0, 10_000, 'a reported error');
+      expect(consumer.isRunning).toBe(true);
+    } finally {
+      await server.node.restart();
+    }
+    // The restarted server kept nothing (no persistence in the harness): the consumer recreates its group.
+    let added = false;
+    for (let attempt = 0; attempt < 50 && !added; attempt++) {
+      // A timed-out add may have been applied: the idempotency key makes the retry safe.
+      added = await queue.add({ n: 4 }, { idempotencyKey: 'after-restart' }).then(
+        () => true,
+        async () => {
+          await sleep(100);
+          return false;
+        },
+      );
+    }
+    expect(added).toBe(true);
+    await waitFor(() => seen.includes(4), 15_000, 'a message after the restart');
+    expect(seen).toEqual([1, 4]);
+    await consumer.stop();
+  }, 60_000);
+});
+
+describe('a master failover in the middle of consuming (cluster)', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(() => cluster?.stop());
+
+  it('every message added is processed at least once and none is left pending', async () => {
+    let total = 0;
+    let producing = true;
+    const producer = new StreamQueue({ redis: cluster.client(), stream: 'fo', schema, timeout: 1_000 });
+    const processed = new Map<number, number>();
+    const consumers = [1, 2].map((index) => {
+      const queue = new StreamQueue({ redis: cluster.client(), stream: 'fo', schema, timeout: 1_000 });
+      return queue.consume(
+        (message) => {
+          processed.set(message.n, (processed.get(message.n) ?? 0) + 1);
+        },
+        {
+          group: 'g',
+          consumer: `c${index}`,
+          concurrency: 10,
+          blockMs: 100,
+          visibilityTimeout: 1_500,
+          claimInterval: 200,
+          promoteInterval: 100,
+        },
+      );
+    });
+    await Promise.all(consumers.map((consumer) => consumer.ready));
+    // The producer retries each add with its idempotency key until it is acknowledged: never added twice.
+    const produce = (async () => {
+      for (let n = 0; producing; n++) {
+        for (;;) {
+          try {
+            await producer.add({ n }, { idempotencyKey: `m${n}` });
+            break;
+          } catch (error) {
+            expect(error).toBeInstanceOf(RedkitError);
+            await sleep(50);
+          }
+        }
+        total = n + 1;
+        if (n % 5 === 0) await sleep(5);
+      }
+    })();
+    await sleep(300);
+    const master = await cluster.masterOf(producer.keys.stream);
+    const before = total;
+    await cluster.failover(master, { mode: 'manual' });
+    await sleep(500);
+    producing = false;
+    await produce;
+    // The run spans the failover: messages were added before and after it.
+    expect(before).toBeGreaterThan(20);
+    expect(total).toBeGreaterThan(before + 20);
+    await waitFor(() => processed.size === total, 60_000, `${total} messages`);
+    const pendingDrained = async () => {
+      const [pending] = (await producer.driver.command<[number]>('XPENDING', [producer.keys.stream, 'g'])) ?? [1];
+      return pending === 0;
+    };
+    await waitFor(pendingDrained, 30_000, 'no pending entry');
+    await Promise.all(consumers.map((consumer) => consumer.stop()));
+    expect([...processed.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, n) => n));
+    expect(await producer.driver.command<number>('XLEN', [producer.keys.stream])).toBe(total);
+  }, 120_000);
+});
