@@ -129,6 +129,7 @@ export class Consumer<Message> {
   private promoteAt = Number.POSITIVE_INFINITY;
   private promoting = false;
   private claimTimer: NodeJS.Timeout | undefined;
+  private claimCursor = '0-0';
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
   /** @internal Use `StreamQueue.consume`. */
@@ -430,12 +431,14 @@ export class Consumer<Message> {
     if (free > 0 && this.running) {
       const { keys } = this.queue;
       try {
-        const claimed = await this.driver.script(
+        const [cursor, claimed] = await this.driver.script(
           claimStuck,
           [keys.stream, keys.dead],
-          [this.group, this.name, this.options.visibilityTimeout, free, this.options.maxDeliveries],
+          [this.group, this.name, this.options.visibilityTimeout, free, this.options.maxDeliveries, this.claimCursor],
           this.call,
         );
+        // XAUTOCLAIM scans a bounded part of the pending list per call; the next call goes on from here.
+        this.claimCursor = cursor;
         if (claimed.length > 0) {
           this.events.emit('claimed', {
             stream: this.queue.stream,

@@ -5,9 +5,9 @@ export class QueueKeys {
   readonly namespace: string;
   /** The stream of messages. */
   readonly stream: string;
-  /** Sorted set of retries waiting for their time: original id → due (ms, Redis clock). */
+  /** Sorted set of retries waiting for their time: `<entry id>/<group>` → due (ms, Redis clock). */
   readonly delayed: string;
-  /** Hash of the waiting retries' payloads: original id → JSON. */
+  /** Hash of the waiting retries' payloads: `<entry id>/<group>` → JSON. */
   readonly delayedData: string;
   /** The dead-letter stream. */
   readonly dead: string;

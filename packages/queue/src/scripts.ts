@@ -16,8 +16,8 @@ export const addMessage = defineScript<[number, string]>('add-message', addMessa
 export const failMessage = defineScript<[string, number, number | string]>('fail-message', failMessageSource);
 /** `{moved, ms until the next due retry or -1}` */
 export const promoteDue = defineScript<[number, number]>('promote-due', promoteDueSource);
-/** `{{id, fields, attempts}…}` */
-export const claimStuck = defineScript<[string, RawFields, number][]>('claim-stuck', claimStuckSource);
+/** `{next cursor, {{id, fields, attempts}…}}` */
+export const claimStuck = defineScript<[string, [string, RawFields, number][]]>('claim-stuck', claimStuckSource);
 /** Ids no longer owned. */
 export const extendClaims = defineScript<string[]>('extend-claims', extendClaimsSource);
 /** New entry id, or null. */

@@ -226,6 +226,43 @@ describeTopologies('stream queue', (t) => {
     await waitFor(async () => (await pendingCount(q, 'g')) === 0, 5_000, 'no pending entry');
   });
 
+  it('a stuck message behind many live pending ones is still found (the claim scan goes on where it stopped)', async () => {
+    const q = queue();
+    await q.addMany(Array.from({ length: 40 }, (_, n) => ({ n })));
+    const release: (() => void)[] = [];
+    const busy = q.consume(() => new Promise<void>((resolve) => release.push(resolve)), {
+      group: 'g',
+      consumer: 'busy',
+      concurrency: 40,
+      blockMs: 50,
+      visibilityTimeout: 600,
+    });
+    await waitFor(() => release.length === 40, 10_000, 'forty handlers to start');
+    // A consumer that read one newer message and died: its entry sits behind the 40 live ones.
+    const { id } = await q.add({ n: 99 });
+    await t.redis.xreadgroup('GROUP', 'g', 'dead', 'COUNT', 1, 'STREAMS', q.keys.stream, '>');
+    const seen: number[] = [];
+    // Concurrency 1: each XAUTOCLAIM call scans at most 10 entries of the pending list.
+    const rescuer = q.consume(
+      (message) => {
+        seen.push(message.n);
+      },
+      { group: 'g', consumer: 'rescuer', blockMs: 50, visibilityTimeout: 600, claimInterval: 50 },
+    );
+    stops.push(
+      () => rescuer.stop(),
+      async () => {
+        for (const resolve of release) resolve();
+        await busy.stop();
+      },
+    );
+    await waitFor(() => seen.length === 1, 10_000, 'the stuck message');
+    expect(seen).toEqual([99]);
+    const pending = (await t.redis.xpending(q.keys.stream, 'g', '-', '+', 100)) as [string, string][];
+    expect(pending.map(([entry]) => entry)).not.toContain(id);
+    expect(pending.every(([, owner]) => owner === 'busy')).toBe(true);
+  });
+
   it('stop() waits for in-flight handlers up to the deadline; unfinished messages stay pending', async () => {
     const q = queue();
     await q.addMany([{ n: 1 }, { n: 2 }]);

@@ -6,10 +6,11 @@
 -- ARGV[3] visibility timeout in ms (minimum idle time)
 -- ARGV[4] most entries to claim
 -- ARGV[5] max deliveries
--- Reply: {{id, fields, attempts}...} claimed entries for the caller to process
+-- ARGV[6] cursor: where the previous scan of the pending list stopped ('0-0' to start over)
+-- Reply: {next cursor, {{id, fields, attempts}...}}: the claimed entries for the caller to process
 local group, consumer = ARGV[1], ARGV[2]
 local maxDeliveries = tonumber(ARGV[5])
-local reply = redis.call('XAUTOCLAIM', KEYS[1], group, consumer, ARGV[3], '0-0', 'COUNT', ARGV[4])
+local reply = redis.call('XAUTOCLAIM', KEYS[1], group, consumer, ARGV[3], ARGV[6], 'COUNT', ARGV[4])
 local claimed = {}
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -30,4 +31,4 @@ for _, entry in ipairs(reply[2]) do
     claimed[#claimed + 1] = {id, raw, attempts}
   end
 end
-return claimed
+return {reply[1], claimed}

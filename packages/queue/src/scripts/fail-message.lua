@@ -1,7 +1,7 @@
 -- fail-message: after a failed delivery, schedules a retry with backoff or moves the message to the dead letters; acks it either way
 -- KEYS[1] stream
--- KEYS[2] delayed sorted set: original entry id -> due time (ms, Redis clock)
--- KEYS[3] delayed hash: original entry id -> JSON {d, n, e, g, o}
+-- KEYS[2] delayed sorted set: '<entry id>/<group>' -> due time (ms, Redis clock)
+-- KEYS[3] delayed hash: '<entry id>/<group>' -> JSON {d, n, e, g, o}
 -- KEYS[4] dead-letter stream
 -- ARGV[1] group
 -- ARGV[2] consumer (must still own the entry)
@@ -43,7 +43,8 @@ local delay = tonumber(ARGV[6]) * math.pow(2, attempts - 1)
 local cap = tonumber(ARGV[7])
 if delay > cap then delay = cap end
 delay = math.floor(delay * (1 - tonumber(ARGV[8]) * tonumber(ARGV[9])))
-local due = now + delay
-redis.call('ZADD', KEYS[2], due, original)
-redis.call('HSET', KEYS[3], original, cjson.encode({d = fields['d'] or '', n = attempts, e = ARGV[4], g = group, o = original}))
+-- Per entry and group: two groups may retry the same entry at once.
+local member = id .. '/' .. group
+redis.call('ZADD', KEYS[2], now + delay, member)
+redis.call('HSET', KEYS[3], member, cjson.encode({d = fields['d'] or '', n = attempts, e = ARGV[4], g = group, o = original}))
 return {'retry', attempts, delay}
