@@ -16,5 +16,7 @@ export {
   type StreamQueueOptions,
   stopOptionsSchema,
   streamQueueOptionsSchema,
+  type TrimOptions,
+  trimOptionsSchema,
 } from './options.js';
 export { type AddResult, type DeadLetter, type DeadLetters, StreamQueue } from './stream-queue.js';

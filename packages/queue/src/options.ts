@@ -143,3 +143,22 @@ export const listDeadOptionsSchema = z
   })
   .strict();
 export type ListDeadOptions = z.input<typeof listDeadOptionsSchema>;
+
+/** Options of `trim`: any combination of bounds; the entries below the highest one go, unless a group still needs them. */
+export const trimOptionsSchema = z
+  .object({
+    /** Keep at most this many entries. */
+    maxLen: z.number().int('must be a whole number').min(0).optional(),
+    /** Drop entries older than this (by their id's time). */
+    maxAge: durationSchema({ min: 0, max: 10 * 365 * day }).optional(),
+    /** Drop entries whose id is below this one. */
+    minId: z
+      .string({ message: 'must be a string' })
+      .regex(/^\d+-\d+$/, 'must be a stream entry id such as "1700000000000-0"')
+      .optional(),
+  })
+  .strict()
+  .refine((options) => options.maxLen !== undefined || options.maxAge !== undefined || options.minId !== undefined, {
+    message: 'give at least one of maxLen, maxAge, minId',
+  });
+export type TrimOptions = z.input<typeof trimOptionsSchema>;

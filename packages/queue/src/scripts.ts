@@ -6,6 +6,7 @@ import failMessageSource from './scripts/fail-message.lua';
 import promoteDueSource from './scripts/promote-due.lua';
 import purgeDeadSource from './scripts/purge-dead.lua';
 import replayDeadSource from './scripts/replay-dead.lua';
+import trimStreamSource from './scripts/trim-stream.lua';
 
 /** Raw stream fields as the server sends them: `[field, value, field, value, …]`. */
 export type RawFields = string[];
@@ -24,3 +25,5 @@ export const extendClaims = defineScript<string[]>('extend-claims', extendClaims
 export const replayDead = defineScript<string | null>('replay-dead', replayDeadSource);
 /** Deleted count. */
 export const purgeDead = defineScript<number>('purge-dead', purgeDeadSource);
+/** `{removed, MINID used or ''}` */
+export const trimStream = defineScript<[number, string]>('trim-stream', trimStreamSource);

@@ -24,9 +24,11 @@ import {
   type ResolvedStreamQueueOptions,
   type StreamQueueOptions,
   streamQueueOptionsSchema,
+  type TrimOptions,
+  trimOptionsSchema,
 } from './options.js';
 import { QueueKeys } from './queue-keys.js';
-import { addMessage, purgeDead, type RawFields, replayDead } from './scripts.js';
+import { addMessage, purgeDead, type RawFields, replayDead, trimStream } from './scripts.js';
 
 /** Outcome of `add`. */
 export interface AddResult {
@@ -210,6 +212,30 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
       handler,
       resolved,
     );
+  }
+
+  /**
+   * Trims the stream by length, age and/or id, but never past an entry that a
+   * consumer group has not read yet or has not acknowledged (group-aware
+   * trim, one atomic script). Entries in the delayed retry set and the dead
+   * letters are not in the stream and are never touched. Run it periodically
+   * (acknowledged entries otherwise stay in the stream).
+   *
+   * @returns how many entries were removed.
+   * @example
+   * ```ts
+   * await queue.trim({ maxLen: 100_000, maxAge: '7d' })
+   * ```
+   */
+  async trim(options: TrimOptions): Promise<number> {
+    const { maxLen, maxAge, minId } = parseOptions(trimOptionsSchema, options, 'StreamQueue.trim()');
+    const [removed] = await this.driver.script(
+      trimStream,
+      [this.keys.stream],
+      [maxLen ?? -1, maxAge ?? -1, minId ?? ''],
+      this.call,
+    );
+    return removed;
   }
 
   /** @internal Decodes an entry's data with the schema. */

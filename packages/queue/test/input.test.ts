@@ -80,6 +80,9 @@ describeTopologies('bad input', (t) => {
       ],
       ['unknown consume option', () => typed.consume(handler, { group: 'g', blocking: true } as never), 'blocking'],
       ['list count 0', () => typed.deadLetters.list({ count: 0 }), 'count'],
+      ['trim without a bound', () => typed.trim({}), 'give at least one of maxLen, maxAge, minId'],
+      ['trim with a negative maxLen', () => typed.trim({ maxLen: -1 }), 'maxLen'],
+      ['trim with a bad minId', () => typed.trim({ minId: 'x' }), 'minId'],
       ['replay of a bad id', () => typed.deadLetters.replay('abc'), 'id: must be a stream entry id'],
     ])('%s → InvalidOptionsError naming the field, nothing written', async (_case, call, message) => {
       const error = await (async () => call())().then(

@@ -22,6 +22,10 @@ const commands = [
   'xautoclaim',
   'xlen',
   'xdel',
+  'xrevrange',
+  'xtrim',
+  'xinfo|groups',
+  'exists',
   'del',
   'zadd',
   'zrangebyscore',
@@ -72,6 +76,7 @@ describeTopologies('queue as a least-privilege ACL user', (t) => {
     expect(await queue.deadLetters.replay(letter?.id as string)).not.toBeNull();
     await waitFor(async () => (await queue.deadLetters.count()) >= 1, 10_000, 'the replayed message to die again');
     expect(await queue.deadLetters.purge()).toBeGreaterThanOrEqual(1);
+    expect(await queue.trim({ maxLen: 0, maxAge: '1h' })).toBeGreaterThanOrEqual(0);
     await consumer.stop();
     expect(errors).toEqual([]);
     await user.remove();
