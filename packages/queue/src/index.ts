@@ -19,4 +19,11 @@ export {
   type TrimOptions,
   trimOptionsSchema,
 } from './options.js';
-export { type AddResult, type DeadLetter, type DeadLetters, StreamQueue } from './stream-queue.js';
+export {
+  type AddResult,
+  type DeadLetter,
+  type DeadLetters,
+  type GroupStats,
+  type QueueStats,
+  StreamQueue,
+} from './stream-queue.js';

@@ -5,6 +5,7 @@ import extendClaimsSource from './scripts/extend-claims.lua';
 import failMessageSource from './scripts/fail-message.lua';
 import promoteDueSource from './scripts/promote-due.lua';
 import purgeDeadSource from './scripts/purge-dead.lua';
+import readStatsSource from './scripts/read-stats.lua';
 import replayDeadSource from './scripts/replay-dead.lua';
 import trimStreamSource from './scripts/trim-stream.lua';
 
@@ -27,3 +28,6 @@ export const replayDead = defineScript<string | null>('replay-dead', replayDeadS
 export const purgeDead = defineScript<number>('purge-dead', purgeDeadSource);
 /** `{removed, MINID used or ''}` */
 export const trimStream = defineScript<[number, string]>('trim-stream', trimStreamSource);
+/** `{now, length, delayed, dead, {{name, pending, lag, oldest pending id, {deliveries, count…}, consumers}…}}` */
+export type StatsReply = [number, number, number, number, [string, number, number, string, number[], number][]];
+export const readStats = defineScript<StatsReply>('read-stats', readStatsSource);

@@ -28,7 +28,10 @@ import {
   trimOptionsSchema,
 } from './options.js';
 import { QueueKeys } from './queue-keys.js';
-import { addMessage, purgeDead, type RawFields, replayDead, trimStream } from './scripts.js';
+import { addMessage, purgeDead, type RawFields, readStats, replayDead, trimStream } from './scripts.js';
+
+/** Pending entries sampled per group for the delivery-count distribution. */
+const statsSample = 1_000;
 
 /** Outcome of `add`. */
 export interface AddResult {
@@ -36,6 +39,32 @@ export interface AddResult {
   readonly id: string;
   /** True when the idempotency key was seen before and nothing was added. */
   readonly duplicate: boolean;
+}
+
+/** The state of one consumer group (see `StreamQueue.stats`). */
+export interface GroupStats {
+  readonly name: string;
+  /** Delivered to a consumer and not acknowledged yet. */
+  readonly pending: number;
+  /** Entries not yet delivered to the group, or null when the server cannot tell (Redis < 7, or after a deletion in the stream). */
+  readonly lag: number | null;
+  /** Age of the oldest pending entry in ms (by its id's time, against the Redis clock), or null when nothing is pending. */
+  readonly oldestPendingMs: number | null;
+  /** Pending entries by delivery count (`{ 1: 40, 3: 2 }`), over at most the oldest 1,000 pending entries. */
+  readonly deliveries: Readonly<Record<number, number>>;
+  /** Consumers the group knows (including ones that stopped, until deleted). */
+  readonly consumers: number;
+}
+
+/** The state of a stream, read at one instant (see `StreamQueue.stats`). */
+export interface QueueStats {
+  /** Entries in the stream (acknowledged ones included until trimmed). */
+  readonly length: number;
+  /** Retries waiting for their backoff. */
+  readonly delayed: number;
+  /** Dead letters. */
+  readonly dead: number;
+  readonly groups: readonly GroupStats[];
 }
 
 /** A message in the dead-letter stream. */
@@ -212,6 +241,46 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
       handler,
       resolved,
     );
+  }
+
+  /**
+   * Reads the state of the stream and its groups in one atomic script: length,
+   * waiting retries, dead letters, and per group its pending count, lag, age
+   * of the oldest pending entry and the delivery-count distribution. Made for
+   * dashboards, alerts and health checks.
+   *
+   * @example
+   * ```ts
+   * const { groups, dead } = await queue.stats()
+   * if (dead > 0 || groups.some((g) => (g.oldestPendingMs ?? 0) > 60_000)) alert()
+   * ```
+   */
+  async stats(): Promise<QueueStats> {
+    const [now, length, delayed, dead, groups] = await this.driver.script(
+      readStats,
+      [this.keys.stream, this.keys.delayed, this.keys.dead],
+      [statsSample],
+      this.call,
+    );
+    return {
+      length,
+      delayed,
+      dead,
+      groups: groups.map(([name, pending, lag, oldest, histogram, consumers]) => {
+        const deliveries: Record<number, number> = {};
+        for (let index = 0; index + 1 < histogram.length; index += 2) {
+          deliveries[Number(histogram[index])] = Number(histogram[index + 1]);
+        }
+        return {
+          name: String(name),
+          pending: Number(pending),
+          lag: Number(lag) < 0 ? null : Number(lag),
+          oldestPendingMs: oldest === '' ? null : Math.max(0, now - Number(oldest.split('-')[0])),
+          deliveries,
+          consumers: Number(consumers),
+        };
+      }),
+    };
   }
 
   /**

@@ -30,6 +30,7 @@ const commands = [
   'zadd',
   'zrangebyscore',
   'zrange',
+  'zcard',
   'zrem',
   'hset',
   'hget',
@@ -76,6 +77,7 @@ describeTopologies('queue as a least-privilege ACL user', (t) => {
     expect(await queue.deadLetters.replay(letter?.id as string)).not.toBeNull();
     await waitFor(async () => (await queue.deadLetters.count()) >= 1, 10_000, 'the replayed message to die again');
     expect(await queue.deadLetters.purge()).toBeGreaterThanOrEqual(1);
+    expect((await queue.stats()).groups.map((group) => group.name)).toEqual(['g']);
     expect(await queue.trim({ maxLen: 0, maxAge: '1h' })).toBeGreaterThanOrEqual(0);
     await consumer.stop();
     expect(errors).toEqual([]);

@@ -263,6 +263,50 @@ describeTopologies('stream queue', (t) => {
     expect(pending.every(([, owner]) => owner === 'busy')).toBe(true);
   });
 
+  it('stats() reports length, retries, dead letters, and per group pending, lag, age and deliveries', async () => {
+    const q = queue();
+    await q.addMany([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+    await t.redis.xadd(q.keys.stream, '*', 'd', '"not an object"');
+    await t.redis.xgroup('CREATE', q.keys.stream, 'idle', '0');
+    const release: (() => void)[] = [];
+    let done = 0;
+    const consumer = q.consume(
+      async (message) => {
+        if (message.n < 2) await new Promise<void>((resolve) => release.push(resolve));
+        if (message.n === 2) throw new Error('later');
+        done++;
+      },
+      { group: 'g', concurrency: 10, blockMs: 50, backoff: { initial: '1m', max: '1m' } },
+    );
+    stops.push(async () => {
+      for (const resolve of release) resolve();
+      await consumer.stop();
+    });
+    await waitFor(
+      async () => release.length === 2 && done === 1 && (await q.deadLetters.count()) === 1,
+      10_000,
+      'the handlers',
+    );
+    await waitFor(async () => (await q.stats()).delayed === 1, 5_000, 'the retry');
+    await sleep(30);
+    const stats = await q.stats();
+    expect(stats).toMatchObject({ length: 5, delayed: 1, dead: 1 });
+    const byName = new Map(stats.groups.map((group) => [group.name, group]));
+    expect(byName.get('idle')).toMatchObject({
+      pending: 0,
+      lag: 5,
+      oldestPendingMs: null,
+      deliveries: {},
+      consumers: 0,
+    });
+    const g = byName.get('g');
+    expect(g).toMatchObject({ pending: 2, lag: 0, deliveries: { 1: 2 }, consumers: 1 });
+    expect(g?.oldestPendingMs).toBeGreaterThanOrEqual(25);
+    expect(g?.oldestPendingMs).toBeLessThan(10_000);
+    const none = await queue().stats();
+    expect(none).toEqual({ length: 0, delayed: 0, dead: 0, groups: [] });
+  });
+
   it('stop() waits for in-flight handlers up to the deadline; unfinished messages stay pending', async () => {
     const q = queue();
     await q.addMany([{ n: 1 }, { n: 2 }]);
