@@ -130,6 +130,7 @@ export class Consumer<Message> {
   private promoting = false;
   private claimTimer: NodeJS.Timeout | undefined;
   private claimCursor = '0-0';
+  private acks: { id: string; resolve: (ok: boolean) => void }[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
   /** @internal Use `StreamQueue.consume`. */
@@ -328,15 +329,30 @@ export class Consumer<Message> {
     }
   }
 
-  private async ack(id: string): Promise<boolean> {
+  /**
+   * Acknowledges an entry. Acks of handlers that finish in the same tick go
+   * out as one XACK with many ids: one round trip instead of one per message.
+   */
+  private ack(id: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.acks.push({ id, resolve });
+      if (this.acks.length === 1) setImmediate(() => void this.flushAcks());
+    });
+  }
+
+  private async flushAcks(): Promise<void> {
+    const batch = this.acks;
+    this.acks = [];
+    if (batch.length === 0) return;
+    let ok = true;
     try {
-      await this.driver.command('XACK', [this.queue.keys.stream, this.group, id], this.call);
-      return true;
+      await this.driver.command('XACK', [this.queue.keys.stream, this.group, ...batch.map(({ id }) => id)], this.call);
     } catch (error) {
-      // Left pending: another consumer claims it after the visibility timeout and runs it again (at least once).
+      // Left pending: another consumer claims them after the visibility timeout and runs them again (at least once).
       this.reportError('ack', error);
-      return false;
+      ok = false;
     }
+    for (const { resolve } of batch) resolve(ok);
   }
 
   private async fail(id: string, error: string, reason: string): Promise<void> {

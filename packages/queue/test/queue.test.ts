@@ -38,7 +38,7 @@ describeTopologies('stream queue', (t) => {
     // Messages added while it runs arrive too.
     await q.add({ n: 4 });
     await waitFor(() => seen.length === 4, 10_000, 'the fourth message');
-    expect(await consumer.stop()).toEqual({ finished: 0, unfinished: 0 });
+    expect((await consumer.stop()).unfinished).toBe(0);
     await sleep(50);
     expect(await pendingCount(q, 'g')).toBe(0);
   });
