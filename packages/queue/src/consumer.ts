@@ -12,7 +12,7 @@ import type { QueueEvents } from './events.js';
 import { fieldMap } from './message-codec.js';
 import type { MessageSchema, ResolvedConsumeOptions, StopOptions } from './options.js';
 import { stopOptionsSchema } from './options.js';
-import { claimStuck, extendClaims, failMessage, promoteDue, type RawFields } from './scripts.js';
+import { claimStuck, extendClaims, failMessage, promoteDue, type RawFields, retireConsumer } from './scripts.js';
 import type { StreamQueue } from './stream-queue.js';
 
 /** What a handler learns about the message besides its content. */
@@ -130,6 +130,7 @@ export class Consumer<Message> {
   private promoting = false;
   private claimTimer: NodeJS.Timeout | undefined;
   private claimCursor = '0-0';
+  private groupCreated = false;
   private acks: { id: string; resolve: (ok: boolean) => void }[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
@@ -199,6 +200,12 @@ export class Consumer<Message> {
     clearTimeout(timer);
     clearInterval(this.heartbeatTimer);
     const unfinished = this.inflight.size;
+    if (unfinished === 0 && this.groupCreated) {
+      // Consumers with random names would otherwise pile up in the group; one that still owns entries stays.
+      await this.driver
+        .script(retireConsumer, [this.queue.keys.stream], [this.group, this.name], this.call)
+        .catch((error: unknown) => this.reportError('stop', error));
+    }
     return { finished: tasks.length - unfinished, unfinished };
   }
 
@@ -225,9 +232,13 @@ export class Consumer<Message> {
           ['CREATE', this.queue.keys.stream, this.group, this.options.startId, 'MKSTREAM'],
           this.call,
         );
+        this.groupCreated = true;
         return true;
       } catch (error) {
-        if (String((error as Error).message).includes('BUSYGROUP')) return true;
+        if (String((error as Error).message).includes('BUSYGROUP')) {
+          this.groupCreated = true;
+          return true;
+        }
         this.reportError('read', error);
         await sleep(readRetryMs);
       }

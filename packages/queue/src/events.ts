@@ -18,7 +18,7 @@ export type QueueEvents = {
   error: {
     stream: string;
     group: string;
-    step: 'read' | 'ack' | 'fail' | 'claim' | 'heartbeat' | 'promote';
+    step: 'read' | 'ack' | 'fail' | 'claim' | 'heartbeat' | 'promote' | 'stop';
     error: string;
   };
 };

@@ -7,6 +7,7 @@ import promoteDueSource from './scripts/promote-due.lua';
 import purgeDeadSource from './scripts/purge-dead.lua';
 import readStatsSource from './scripts/read-stats.lua';
 import replayDeadSource from './scripts/replay-dead.lua';
+import retireConsumerSource from './scripts/retire-consumer.lua';
 import trimStreamSource from './scripts/trim-stream.lua';
 
 /** Raw stream fields as the server sends them: `[field, value, field, value, …]`. */
@@ -31,3 +32,5 @@ export const trimStream = defineScript<[number, string]>('trim-stream', trimStre
 /** `{now, length, delayed, dead, {{name, pending, lag, oldest pending id, {deliveries, count…}, consumers}…}}` */
 export type StatsReply = [number, number, number, number, [string, number, number, string, number[], number][]];
 export const readStats = defineScript<StatsReply>('read-stats', readStatsSource);
+/** 1 when removed, 0 when it still owns pending entries. */
+export const retireConsumer = defineScript<number>('retire-consumer', retireConsumerSource);

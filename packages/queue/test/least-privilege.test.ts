@@ -14,6 +14,7 @@ const commands = [
   'set',
   'xadd',
   'xgroup|create',
+  'xgroup|delconsumer',
   'xreadgroup',
   'xack',
   'xpending',

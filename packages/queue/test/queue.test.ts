@@ -41,6 +41,8 @@ describeTopologies('stream queue', (t) => {
     expect((await consumer.stop()).unfinished).toBe(0);
     await sleep(50);
     expect(await pendingCount(q, 'g')).toBe(0);
+    // A stopped consumer that owns nothing leaves the group.
+    expect((await q.stats()).groups).toMatchObject([{ name: 'g', consumers: 0 }]);
   });
 
   it('a repeated idempotencyKey returns the first id and adds nothing', async () => {
@@ -331,6 +333,8 @@ describeTopologies('stream queue', (t) => {
     expect(finished).toBe(1);
     const pending = (await t.redis.xpending(q.keys.stream, 'g', '-', '+', 10)) as [string, string][];
     expect(pending).toHaveLength(1);
+    // It still owns an entry, so it stays in the group (deleting it would drop the entry).
+    expect((await q.stats()).groups).toMatchObject([{ name: 'g', consumers: 1, pending: 1 }]);
     for (const resolve of release) resolve();
   });
 });
