@@ -20,6 +20,7 @@ const packages = [
   '@redkit/geo',
   '@redkit/session',
   '@redkit/cache',
+  '@redkit/queue',
 ];
 const ioredisVersion = '6.0.0';
 
@@ -93,10 +94,16 @@ try {
   let loads = 0;
   const cached = [await products.getOrSet('p', async () => (loads++, 'P')), await products.getOrSet('p', async () => (loads++, 'Q')), loads];
   await products.close();
+  const jobs = new queue.StreamQueue({ redis, namespace: 'packed', stream: 'jobs' });
+  const job = await jobs.add({ n: 1 }, { idempotencyKey: 'k' });
+  const jobAgain = await jobs.add({ n: 1 }, { idempotencyKey: 'k' });
+  let worker;
+  const handled = await new Promise((resolve) => { worker = jobs.consume(async (message, context) => resolve([message.n, context.attempt]), { group: 'g', blockMs: 50 }); });
+  const queued = [jobAgain.duplicate, jobAgain.id === job.id, ...handled, (await worker.stop()).unfinished];
   // Error classes report new.target.name: a bundler rename would show here.
-  const misnamed = [core, testing, ratelimit, lock, redlock, leaderboard, geo, session, cache].flatMap((exports) =>
+  const misnamed = [core, testing, ratelimit, lock, redlock, leaderboard, geo, session, cache, queue].flatMap((exports) =>
     Object.entries(exports).filter(([key, value]) => key.endsWith('Error') && typeof value === 'function' && value.name !== key).map(([key, value]) => key + ' is ' + value.name));
-  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), ranked, outOfRange, nearby, sessionRead, cached, misnamed }));
+  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), ranked, outOfRange, nearby, sessionRead, cached, queued, misnamed }));
   redis.disconnect();
 } finally {
   await server.stop();
@@ -117,19 +124,20 @@ describe('packed packages in a fresh project', () => {
     nearby: ['louvre', 'orsay'],
     sessionRead: ['a', 1, 1, null],
     cached: ['P', 'P', 1],
+    queued: [true, true, 1, 1, 0],
     misnamed: [],
   };
 
   it('load with import (ESM)', () => {
     const source = program(
-      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const leaderboard = await import('@redkit/leaderboard'); const geo = await import('@redkit/geo'); const session = await import('@redkit/session'); const cache = await import('@redkit/cache'); const otel = await import('@redkit/core/otel');",
+      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const leaderboard = await import('@redkit/leaderboard'); const geo = await import('@redkit/geo'); const session = await import('@redkit/session'); const cache = await import('@redkit/cache'); const queue = await import('@redkit/queue'); const otel = await import('@redkit/core/otel');",
     );
     writeFileSync(join(app, 'esm.mjs'), source);
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], app))).toEqual(expected);
   });
 
   it('load with require (CommonJS)', () => {
-    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const leaderboard = require('@redkit/leaderboard'); const geo = require('@redkit/geo'); const session = require('@redkit/session'); const cache = require('@redkit/cache'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
+    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const leaderboard = require('@redkit/leaderboard'); const geo = require('@redkit/geo'); const session = require('@redkit/session'); const cache = require('@redkit/cache'); const queue = require('@redkit/queue'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
     writeFileSync(join(app, 'cjs.cjs'), source);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], app))).toEqual(expected);
   });
