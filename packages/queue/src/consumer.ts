@@ -360,7 +360,11 @@ export class Consumer<Message> {
       await this.driver.command('XACK', [this.queue.keys.stream, this.group, ...batch.map(({ id }) => id)], this.call);
     } catch (error) {
       // Left pending: another consumer claims them after the visibility timeout and runs them again (at least once).
-      this.reportError('ack', error);
+      this.reportError(
+        'ack',
+        error,
+        batch.map(({ id }) => id),
+      );
       ok = false;
     }
     for (const { resolve } of batch) resolve(ok);
@@ -390,7 +394,7 @@ export class Consumer<Message> {
       );
     } catch (scriptError) {
       // Left pending: claimed after the visibility timeout, which counts as a delivery.
-      this.reportError('fail', scriptError);
+      this.reportError('fail', scriptError, [id]);
       return;
     }
     const [status, attempts, detail] = reply;
@@ -515,7 +519,13 @@ export class Consumer<Message> {
     for (const wake of waiters) wake();
   }
 
-  private reportError(step: QueueEvents['error']['step'], error: unknown): void {
-    this.events.emit('error', { stream: this.queue.stream, group: this.group, step, error: errorText(error) });
+  private reportError(step: QueueEvents['error']['step'], error: unknown, ids?: readonly string[]): void {
+    this.events.emit('error', {
+      stream: this.queue.stream,
+      group: this.group,
+      step,
+      error: errorText(error),
+      ...(ids ? { ids } : {}),
+    });
   }
 }

@@ -20,5 +20,7 @@ export type QueueEvents = {
     group: string;
     step: 'read' | 'ack' | 'fail' | 'claim' | 'heartbeat' | 'promote' | 'stop';
     error: string;
+    /** The entries concerned (`ack`, `fail`): left pending, they are delivered again after the visibility timeout. */
+    ids?: readonly string[];
   };
 };

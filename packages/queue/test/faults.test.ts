@@ -140,4 +140,88 @@ describe('a master failover in the middle of consuming (cluster)', () => {
     expect([...processed.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, n) => n));
     expect(await producer.driver.command<number>('XLEN', [producer.keys.stream])).toBe(total);
   }, 120_000);
+
+  it('10,000 messages, 3 workers, one killed mid-batch and a master failover: all processed, none pending, duplicates only from the kill', async () => {
+    const total = 10_000;
+    const stream = 'acceptance';
+    const producer = new StreamQueue({ redis: cluster.client(), stream, schema, timeout: 1_000 });
+    const processed = new Map<number, number>();
+    const idToN = new Map<string, number>();
+    const touchedByDoomed = new Set<number>();
+    const heldByDoomed = new Set<number>();
+    const leftPending = new Set<string>();
+    let killed = false;
+    const clients = [0, 1, 2].map(() => cluster.client());
+    const workers = clients.map((redis, index) => {
+      const queue = new StreamQueue({ redis, stream, schema, timeout: 1_000 });
+      queue.events.on('error', ({ ids }) => {
+        for (const id of ids ?? []) leftPending.add(id);
+      });
+      return queue.consume(
+        async (message, context) => {
+          idToN.set(context.id, message.n);
+          if (index === 0) {
+            touchedByDoomed.add(message.n);
+            // A dead process never finishes what it holds.
+            if (killed) {
+              heldByDoomed.add(message.n);
+              return new Promise<void>(() => {});
+            }
+          }
+          processed.set(message.n, (processed.get(message.n) ?? 0) + 1);
+        },
+        {
+          group: 'g',
+          consumer: `w${index}`,
+          concurrency: 20,
+          blockMs: 100,
+          visibilityTimeout: 1_500,
+          claimInterval: 200,
+        },
+      );
+    });
+    await Promise.all(workers.map((worker) => worker.ready));
+    let next = 0;
+    const produce = async () => {
+      while (next < total) {
+        const n = next++;
+        for (;;) {
+          try {
+            await producer.add({ n }, { idempotencyKey: `m${n}` });
+            break;
+          } catch (error) {
+            expect(error).toBeInstanceOf(RedkitError);
+            await sleep(50);
+          }
+        }
+      }
+    };
+    const producing = Promise.all(Array.from({ length: 16 }, produce));
+    await waitFor(() => processed.size >= 1_500, 60_000, 'the first 1,500');
+    // Kill worker 0 mid-batch: its connection drops, what it holds is never acknowledged.
+    killed = true;
+    clients[0]?.disconnect();
+    await waitFor(() => processed.size >= 4_000, 60_000, 'the first 4,000');
+    const producedBeforeFailover = next;
+    await cluster.failover(await cluster.masterOf(producer.keys.stream), { mode: 'manual' });
+    await producing;
+    expect(producedBeforeFailover).toBeLessThan(total);
+    await waitFor(() => processed.size === total, 60_000, `${total} messages`);
+    await waitFor(
+      async () => {
+        const [pending] = await producer.driver.command<[number]>('XPENDING', [producer.keys.stream, 'g']);
+        return pending === 0;
+      },
+      30_000,
+      'no pending entry',
+    );
+    await Promise.all([workers[1]?.stop(), workers[2]?.stop(), workers[0]?.stop({ deadlineMs: 0 })]);
+    expect(await producer.driver.command<number>('XLEN', [producer.keys.stream])).toBe(total);
+    const explained = new Set([...touchedByDoomed, ...[...leftPending].map((id) => idToN.get(id))]);
+    const duplicates = [...processed].filter(([, count]) => count > 1).map(([n]) => n);
+    expect(duplicates.filter((n) => !explained.has(n))).toEqual([]);
+    // The kill left messages in the dead worker's hands; others claimed and processed each of them.
+    expect(heldByDoomed.size).toBeGreaterThan(0);
+    for (const n of heldByDoomed) expect(processed.get(n)).toBeGreaterThanOrEqual(1);
+  }, 180_000);
 });
