@@ -19,6 +19,7 @@ export {
   type TrimOptions,
   trimOptionsSchema,
 } from './options.js';
+export { partitionOf, partitionStreams } from './partitions.js';
 export {
   type AddResult,
   type DeadLetter,
