@@ -317,6 +317,20 @@ export class Consumer<Message> {
       await this.fail(id, decoded.error, 'invalid');
       return;
     }
+    const throttle = this.options.throttle;
+    let permit: { release(): Promise<unknown> } | null = null;
+    if (throttle) {
+      try {
+        permit = await throttle.semaphore.tryAcquire(throttle.resource);
+      } catch (error) {
+        // Whether the resource has room is unknown: treat it as full rather than overload it.
+        this.reportError('throttle', error);
+      }
+      if (!permit) {
+        await this.fail(id, '', 'throttled');
+        return;
+      }
+    }
     const started = performance.now();
     try {
       await this.handler(decoded.message as Message, {
@@ -324,12 +338,14 @@ export class Consumer<Message> {
         attempt,
         group: this.group,
         consumer: this.name,
-        lastError: fields.get('e'),
+        lastError: fields.get('e') || undefined,
       });
     } catch (error) {
+      await this.release(permit);
       await this.fail(id, errorText(error), '');
       return;
     }
+    await this.release(permit);
     if (await this.ack(id)) {
       this.events.emit('processed', {
         stream: this.queue.stream,
@@ -337,6 +353,16 @@ export class Consumer<Message> {
         attempt,
         durationMs: performance.now() - started,
       });
+    }
+  }
+
+  private async release(permit: { release(): Promise<unknown> } | null): Promise<void> {
+    if (!permit) return;
+    try {
+      await permit.release();
+    } catch (error) {
+      // The lease expires by itself.
+      this.reportError('throttle', error);
     }
   }
 
@@ -372,7 +398,9 @@ export class Consumer<Message> {
 
   private async fail(id: string, error: string, reason: string): Promise<void> {
     const { keys } = this.queue;
-    const { backoff, maxDeliveries } = this.options;
+    const { maxDeliveries } = this.options;
+    const backoff =
+      reason === 'throttled' && this.options.throttle ? this.options.throttle.backoff : this.options.backoff;
     let reply: [string, number, number | string];
     try {
       reply = await this.driver.script(
@@ -402,6 +430,10 @@ export class Consumer<Message> {
     if (status === 'retry') {
       const delayMs = Number(detail);
       this.events.emit('retried', { ...base, attempt: attempts, delayMs, error });
+      this.schedulePromote(delayMs);
+    } else if (status === 'throttled') {
+      const delayMs = Number(detail);
+      this.events.emit('throttled', { ...base, delayMs });
       this.schedulePromote(delayMs);
     } else if (status === 'dead') {
       this.events.emit('dead-lettered', { ...base, attempts, reason: reason || 'max-deliveries', error });

@@ -6,6 +6,8 @@ export type QueueEvents = {
   processed: { stream: string; group: string; attempt: number; durationMs: number };
   /** A handler failed; the message will be delivered again after `delayMs`. */
   retried: { stream: string; group: string; attempt: number; delayMs: number; error: string };
+  /** No permit of the throttling semaphore was free: the message is delivered again after `delayMs` (not an attempt). */
+  throttled: { stream: string; group: string; delayMs: number };
   /** A message was moved to the dead letters. */
   'dead-lettered': { stream: string; group: string; attempts: number; reason: string; error: string };
   /** Messages pending past the visibility timeout were taken over by this consumer. */
@@ -18,7 +20,7 @@ export type QueueEvents = {
   error: {
     stream: string;
     group: string;
-    step: 'read' | 'ack' | 'fail' | 'claim' | 'heartbeat' | 'promote' | 'stop';
+    step: 'read' | 'ack' | 'fail' | 'claim' | 'heartbeat' | 'promote' | 'stop' | 'throttle';
     error: string;
     /** The entries concerned (`ack`, `fail`): left pending, they are delivered again after the visibility timeout. */
     ids?: readonly string[];

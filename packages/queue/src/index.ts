@@ -16,7 +16,9 @@ export {
   type StreamQueueOptions,
   stopOptionsSchema,
   streamQueueOptionsSchema,
+  type ThrottleSemaphore,
   type TrimOptions,
+  throttleSchema,
   trimOptionsSchema,
 } from './options.js';
 export { partitionOf, partitionStreams } from './partitions.js';

@@ -89,6 +89,37 @@ export const backoffSchema = z
     }
   });
 
+/**
+ * What throttling needs of a semaphore: @redkit/lock's `Semaphore` fits
+ * (`tryAcquire` resolves a permit or null when all are taken).
+ */
+export interface ThrottleSemaphore {
+  tryAcquire(resource: string): Promise<{ release(): Promise<unknown> } | null>;
+}
+
+// Duck-typed: @redkit/lock is not a dependency, and another copy of it must work too.
+const semaphoreSchema = z.custom<ThrottleSemaphore>(
+  (value) =>
+    typeof value === 'object' && value !== null && typeof (value as ThrottleSemaphore).tryAcquire === 'function',
+  'must be a semaphore with tryAcquire(resource), e.g. Semaphore from @redkit/lock',
+);
+
+/** Throttling: a permit of a shared semaphore is needed to run a handler. */
+export const throttleSchema = z
+  .object({
+    /** The semaphore that protects the shared resource (e.g. `new Semaphore({ redis, limit: 2, ttl: '1m' })`). */
+    semaphore: semaphoreSchema,
+    /** The semaphore's resource name. */
+    resource: z.string({ message: 'must be a string' }).min(1, 'must not be empty'),
+    /**
+     * Delay before a message that found no free permit is delivered again; it
+     * grows with the throttles in a row and does not count as an attempt.
+     * @default { initial: 100, max: 5000, jitter: 0.5 }
+     */
+    backoff: backoffSchema.default({ initial: 100, max: 5_000, jitter: 0.5 }),
+  })
+  .strict();
+
 /** Options of `consume`. */
 export const consumeOptionsSchema = z
   .object({
@@ -117,6 +148,13 @@ export const consumeOptionsSchema = z
     claimInterval: durationSchema({ min: 10, max: day }).optional(),
     /** How often this consumer moves due retries back onto the stream (sooner when one is due sooner). @default "1s" */
     promoteInterval: durationSchema({ min: 10, max: day }).default(1_000),
+    /**
+     * Protects a shared resource (a database) from the workers: each handler
+     * runs only with a permit of `throttle.semaphore`; when none is free the
+     * message is put back with backoff instead of blocking the worker. The
+     * semaphore's lease (`ttl`) must outlast a handler.
+     */
+    throttle: throttleSchema.optional(),
     /** Where a new group starts: `"0"` (every message in the stream) or `"$"` (only new ones). @default "0" */
     startId: z.enum(['0', '$']).default('0'),
   })

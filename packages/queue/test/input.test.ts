@@ -79,6 +79,20 @@ describeTopologies('bad input', (t) => {
         'visibilityTimeout',
       ],
       ['unknown consume option', () => typed.consume(handler, { group: 'g', blocking: true } as never), 'blocking'],
+      [
+        'throttle without a semaphore',
+        () => typed.consume(handler, { group: 'g', throttle: { resource: 'db' } as never }),
+        'throttle.semaphore',
+      ],
+      [
+        'throttle with an empty resource',
+        () =>
+          typed.consume(handler, {
+            group: 'g',
+            throttle: { semaphore: { tryAcquire: async () => null }, resource: '' },
+          }),
+        'throttle.resource',
+      ],
       ['list count 0', () => typed.deadLetters.list({ count: 0 }), 'count'],
       ['trim without a bound', () => typed.trim({}), 'give at least one of maxLen, maxAge, minId'],
       ['trim with a negative maxLen', () => typed.trim({ maxLen: -1 }), 'maxLen'],
