@@ -7,6 +7,8 @@ export {
   backoffSchema,
   type ConsumeOptions,
   consumeOptionsSchema,
+  type HealthOptions,
+  healthOptionsSchema,
   type ListDeadOptions,
   listDeadOptionsSchema,
   type MessageInputOf,
@@ -27,6 +29,7 @@ export {
   type DeadLetter,
   type DeadLetters,
   type GroupStats,
+  type QueueHealth,
   type QueueStats,
   StreamQueue,
 } from './stream-queue.js';

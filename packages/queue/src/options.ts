@@ -200,3 +200,16 @@ export const trimOptionsSchema = z
     message: 'give at least one of maxLen, maxAge, minId',
   });
 export type TrimOptions = z.input<typeof trimOptionsSchema>;
+
+/** Thresholds of `health`; a bound left out is not checked. */
+export const healthOptionsSchema = z
+  .object({
+    /** Most age of a group's oldest pending entry. @default "5m" */
+    maxPendingAge: durationSchema({ min: 0, max: 365 * day }).default(300_000),
+    /** Most entries a group may have left to read. */
+    maxLag: z.number().int('must be a whole number').min(0).optional(),
+    /** Most dead letters. @default 0 */
+    maxDead: z.number().int('must be a whole number').min(0).default(0),
+  })
+  .strict();
+export type HealthOptions = z.input<typeof healthOptionsSchema>;

@@ -16,6 +16,8 @@ import {
   addOptionsSchema,
   type ConsumeOptions,
   consumeOptionsSchema,
+  type HealthOptions,
+  healthOptionsSchema,
   type ListDeadOptions,
   listDeadOptionsSchema,
   type MessageInputOf,
@@ -65,6 +67,16 @@ export interface QueueStats {
   /** Dead letters. */
   readonly dead: number;
   readonly groups: readonly GroupStats[];
+}
+
+/** Outcome of `health`. */
+export interface QueueHealth {
+  /** True when Redis answered and no threshold was exceeded. */
+  readonly healthy: boolean;
+  /** What is wrong, one line each (empty when healthy). */
+  readonly problems: readonly string[];
+  /** The stats the check was made on (absent when Redis did not answer). */
+  readonly stats?: QueueStats;
 }
 
 /** A message in the dead-letter stream. */
@@ -281,6 +293,47 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
         };
       }),
     };
+  }
+
+  /**
+   * A health check for probes and alerts, made on {@link StreamQueue.stats}:
+   * unhealthy when Redis does not answer, a group's oldest pending entry is
+   * older than `maxPendingAge`, a group lags more than `maxLag`, or there are
+   * more than `maxDead` dead letters. Never throws for a Redis failure: that
+   * is a problem it reports.
+   *
+   * @example
+   * ```ts
+   * app.get('/health/queue', async (_req, res) => {
+   *   const health = await queue.health({ maxPendingAge: '2m', maxLag: 10_000 })
+   *   res.status(health.healthy ? 200 : 503).json(health.problems)
+   * })
+   * ```
+   */
+  async health(options?: HealthOptions): Promise<QueueHealth> {
+    const { maxPendingAge, maxLag, maxDead } = parseOptions(healthOptionsSchema, options ?? {}, 'StreamQueue.health()');
+    let stats: QueueStats;
+    try {
+      stats = await this.stats();
+    } catch (error) {
+      return {
+        healthy: false,
+        problems: [`Redis did not answer: ${error instanceof Error ? error.message : String(error)}`],
+      };
+    }
+    const problems: string[] = [];
+    for (const group of stats.groups) {
+      if (group.oldestPendingMs !== null && group.oldestPendingMs > maxPendingAge) {
+        problems.push(
+          `group ${group.name}: oldest pending entry is ${group.oldestPendingMs} ms old (max ${maxPendingAge})`,
+        );
+      }
+      if (maxLag !== undefined && group.lag !== null && group.lag > maxLag) {
+        problems.push(`group ${group.name}: ${group.lag} entries not read yet (max ${maxLag})`);
+      }
+    }
+    if (stats.dead > maxDead) problems.push(`${stats.dead} dead letters (max ${maxDead})`);
+    return { healthy: problems.length === 0, problems, stats };
   }
 
   /**

@@ -49,6 +49,9 @@ describe('Redis down (standalone)', () => {
         // Bounded: the timeout plus scheduling slack on a busy machine, never a hang.
         expect(performance.now() - started).toBeLessThan(3_000);
       }
+      const health = await queue.health();
+      expect(health.healthy).toBe(false);
+      expect(health.problems[0]).toMatch(/^Redis did not answer/);
       // The consumer keeps trying in the background and reports it, without unhandled rejections.
       await waitFor(() => errors.length > 0, 10_000, 'a reported error');
       expect(consumer.isRunning).toBe(true);

@@ -93,6 +93,7 @@ describeTopologies('bad input', (t) => {
           }),
         'throttle.resource',
       ],
+      ['health with a negative maxLag', () => typed.health({ maxLag: -1 }), 'maxLag'],
       ['list count 0', () => typed.deadLetters.list({ count: 0 }), 'count'],
       ['trim without a bound', () => typed.trim({}), 'give at least one of maxLen, maxAge, minId'],
       ['trim with a negative maxLen', () => typed.trim({ maxLen: -1 }), 'maxLen'],

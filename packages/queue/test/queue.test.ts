@@ -307,6 +307,16 @@ describeTopologies('stream queue', (t) => {
     expect(g?.oldestPendingMs).toBeLessThan(10_000);
     const none = await queue().stats();
     expect(none).toEqual({ length: 0, delayed: 0, dead: 0, groups: [] });
+
+    // health() judges the same figures against thresholds.
+    expect((await q.health({ maxPendingAge: '1h', maxDead: 1, maxLag: 5 })).healthy).toBe(true);
+    const unhealthy = await q.health({ maxPendingAge: 0, maxLag: 4 });
+    expect(unhealthy.healthy).toBe(false);
+    expect(unhealthy.problems).toEqual([
+      expect.stringMatching(/^group g: oldest pending entry is \d+ ms old \(max 0\)$/),
+      'group idle: 5 entries not read yet (max 4)',
+      '1 dead letters (max 0)',
+    ]);
   });
 
   it('stop() waits for in-flight handlers up to the deadline; unfinished messages stay pending', async () => {
