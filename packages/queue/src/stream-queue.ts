@@ -32,6 +32,14 @@ import {
 import { QueueKeys } from './queue-keys.js';
 import { addMessage, purgeDead, type RawFields, readStats, replayDead, trimStream } from './scripts.js';
 
+function checkEntryId(id: unknown, context: string): void {
+  if (typeof id !== 'string' || !/^\d+-\d+$/.test(id)) {
+    throw new InvalidOptionsError([{ path: 'id', message: 'must be a stream entry id such as "1700000000000-0"' }], {
+      context,
+    });
+  }
+}
+
 /** Pending entries sampled per group for the delivery-count distribution. */
 const statsSample = 1_000;
 
@@ -107,6 +115,8 @@ export interface DeadLetter<Message> {
 export interface DeadLetters<Message> {
   /** Dead letters, oldest first. */
   list(options?: ListDeadOptions): Promise<DeadLetter<Message>[]>;
+  /** One dead letter by its id, or null. */
+  get(id: string): Promise<DeadLetter<Message> | null>;
   /** How many dead letters there are. */
   count(): Promise<number>;
   /**
@@ -365,6 +375,24 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
     return decodeMessage(this.options.schema, data);
   }
 
+  private deadLetter(id: string, raw: RawFields): DeadLetter<MessageOf<Schema>> {
+    const fields = fieldMap(raw);
+    const data = fields.get('d') ?? '';
+    const decoded = this.decode(data);
+    return {
+      id,
+      message: decoded.ok ? (decoded.message as MessageOf<Schema>) : undefined,
+      data,
+      reason: fields.get('r') ?? '',
+      error: fields.get('e') ?? '',
+      attempts: Number(fields.get('n') ?? 0),
+      group: fields.get('g') ?? '',
+      originalId: fields.get('o') ?? '',
+      deadAt: Number(fields.get('t') ?? 0),
+      ...(decoded.ok ? {} : { invalid: decoded.error }),
+    };
+  }
+
   private createDeadLetters(): DeadLetters<MessageOf<Schema>> {
     const context = 'StreamQueue.deadLetters';
     return {
@@ -376,23 +404,12 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
           [this.keys.dead, start, '+', 'COUNT', count],
           this.call,
         );
-        return entries.map(([id, raw]) => {
-          const fields = fieldMap(raw);
-          const data = fields.get('d') ?? '';
-          const decoded = this.decode(data);
-          return {
-            id,
-            message: decoded.ok ? (decoded.message as MessageOf<Schema>) : undefined,
-            data,
-            reason: fields.get('r') ?? '',
-            error: fields.get('e') ?? '',
-            attempts: Number(fields.get('n') ?? 0),
-            group: fields.get('g') ?? '',
-            originalId: fields.get('o') ?? '',
-            deadAt: Number(fields.get('t') ?? 0),
-            ...(decoded.ok ? {} : { invalid: decoded.error }),
-          };
-        });
+        return entries.map(([id, raw]) => this.deadLetter(id, raw));
+      },
+      get: async (id) => {
+        checkEntryId(id, `${context}.get()`);
+        const [entry] = await this.driver.command<[string, RawFields][]>('XRANGE', [this.keys.dead, id, id], this.call);
+        return entry ? this.deadLetter(entry[0], entry[1]) : null;
       },
       count: () => this.driver.command<number>('XLEN', [this.keys.dead], this.call),
       replay: async (id) => {

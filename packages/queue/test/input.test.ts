@@ -98,6 +98,7 @@ describeTopologies('bad input', (t) => {
       ['trim without a bound', () => typed.trim({}), 'give at least one of maxLen, maxAge, minId'],
       ['trim with a negative maxLen', () => typed.trim({ maxLen: -1 }), 'maxLen'],
       ['trim with a bad minId', () => typed.trim({ minId: 'x' }), 'minId'],
+      ['get of a bad id', () => typed.deadLetters.get(5 as never), 'id: must be a stream entry id'],
       ['replay of a bad id', () => typed.deadLetters.replay('abc'), 'id: must be a stream entry id'],
     ])('%s → InvalidOptionsError naming the field, nothing written', async (_case, call, message) => {
       const error = await (async () => call())().then(

@@ -121,6 +121,7 @@ describeTopologies('stream queue', (t) => {
       originalId: id,
     });
     expect(letter?.deadAt).toBeGreaterThan(0);
+    expect(await q.deadLetters.get(letter?.id as string)).toEqual(letter);
     expect(await pendingCount(q, 'g')).toBe(0);
     expect(await t.redis.zcard(q.keys.delayed)).toBe(0);
 
@@ -132,6 +133,7 @@ describeTopologies('stream queue', (t) => {
     expect(calls).toBe(4);
     expect(await q.deadLetters.count()).toBe(0);
     expect(await q.deadLetters.replay(letter?.id as string)).toBeNull();
+    expect(await q.deadLetters.get(letter?.id as string)).toBeNull();
   });
 
   it('a message that fails the schema when read goes to the dead letters as invalid, without a handler call', async () => {
