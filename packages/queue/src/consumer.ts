@@ -103,6 +103,12 @@ function duplicateForBlocking(redis: RedisConnection): RedisConnection {
  * once, and in the background moves due retries back onto the stream, claims
  * messages stuck with dead consumers, and renews its claim on messages it is
  * still processing.
+ *
+ * @example
+ * ```ts
+ * const consumer = queue.consume(handle, { group: 'mailers', concurrency: 10, visibilityTimeout: '1m' })
+ * process.once('SIGTERM', () => void consumer.stop({ deadlineMs: 10_000 }))
+ * ```
  */
 export class Consumer<Message> {
   /** This consumer's name within the group. */
