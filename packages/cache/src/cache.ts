@@ -233,24 +233,17 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const found = lookup.found;
     if (found) {
       const now = this.clock.now();
-      if (now < found.freshUntil) {
-        if (this.events.listens('hit')) this.events.emit('hit', { key, tier: found.tier });
-        if (this.options.refreshAhead !== false && this.dueForRefresh(found, now)) {
-          this.load({
-            key,
-            redisKey,
-            loader,
-            settings,
-            stale: found,
-            background: true,
-            skipRedis: lookup.redisFailed,
-          }).catch(() => {});
-        }
-        return found.value;
-      }
-      if (this.options.staleWhileRevalidate) {
+      const fresh = now < found.freshUntil;
+      if (fresh && this.events.listens('hit')) this.events.emit('hit', { key, tier: found.tier });
+      if (!fresh && this.options.staleWhileRevalidate) {
         this.events.emit('stale-served', { key, reason: 'revalidating' });
-        this.load({
+      }
+      // A fresh value due for refresh-ahead, or a stale one served while revalidating: refresh in the background.
+      const refresh = fresh
+        ? this.options.refreshAhead !== false && this.dueForRefresh(found, now)
+        : this.options.staleWhileRevalidate;
+      if (refresh) {
+        const request = {
           key,
           redisKey,
           loader,
@@ -258,9 +251,10 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
           stale: found,
           background: true,
           skipRedis: lookup.redisFailed,
-        }).catch(() => {});
-        return found.value;
+        };
+        this.load(request).catch(() => {});
       }
+      if (fresh || this.options.staleWhileRevalidate) return found.value;
     }
     if (this.events.listens('miss')) this.events.emit('miss', { key });
     return this.load({
