@@ -170,15 +170,9 @@ function redkitHitVariant(redis: RedisConnection, namespace: string, size: Value
   };
 }
 
-function bentoHitVariant(redis: RedisConnection, prefix: string, size: ValueSize): Variant {
+/** The bentocache variant of a hit scenario: every key seeded, then every getOrSet a hit (a load fails the run). */
+function bentoHits(bento: Pick<BentoCache<never>, 'getOrSet'>, size: ValueSize): Variant {
   const name = 'bentocache';
-  // Redis only: no memory layer, so every getOrSet reads Redis (its single-tier path: GET, JSON.parse of the item).
-  const bento = new BentoCache({
-    default: 'redis',
-    prefix,
-    ttl: ttlMs,
-    stores: { redis: bentostore().useL2Layer(redisDriver({ connection: redis })) },
-  });
   return {
     name,
     async setup() {
@@ -189,6 +183,17 @@ function bentoHitVariant(redis: RedisConnection, prefix: string, size: ValueSize
       check(name, size, n, await bento.getOrSet({ key: tagged[n] as string, factory: mustNotLoad(name, n) }));
     },
   };
+}
+
+function bentoHitVariant(redis: RedisConnection, prefix: string, size: ValueSize): Variant {
+  // Redis only: no memory layer, so every getOrSet reads Redis (its single-tier path: GET, JSON.parse of the item).
+  const bento = new BentoCache({
+    default: 'redis',
+    prefix,
+    ttl: ttlMs,
+    stores: { redis: bentostore().useL2Layer(redisDriver({ connection: redis })) },
+  });
+  return bentoHits(bento, size);
 }
 
 function cacheManagerHitVariant(redis: RedisConnection, namespace: string, size: ValueSize): Variant {
@@ -302,7 +307,6 @@ function redkitL1Variant(redis: RedisConnection, namespace: string, size: ValueS
 }
 
 function bentoL1Variant(redis: RedisConnection, prefix: string, size: ValueSize): Variant {
-  const name = 'bentocache';
   // Memory layer in front of Redis, with the Redis bus that keeps other processes' memory layers coherent;
   // `serialize: false` keeps values as objects (the default keeps JSON text and parses it on every hit).
   const bento = new BentoCache({
@@ -318,16 +322,7 @@ function bentoL1Variant(redis: RedisConnection, prefix: string, size: ValueSize)
   });
   // Its bus has two connections of its own (publisher, subscriber): closed with the shared client.
   redis.once('end', () => void bento.disconnectAll().catch(() => {}));
-  return {
-    name,
-    async setup() {
-      await seed((n) => bento.getOrSet({ key: tagged[n] as string, factory: () => size.value(n) }));
-    },
-    async run(i) {
-      const n = keyOf(i);
-      check(name, size, n, await bento.getOrSet({ key: tagged[n] as string, factory: mustNotLoad(name, n) }));
-    },
-  };
+  return bentoHits(bento, size);
 }
 
 function cacheManagerL1Variant(redis: RedisConnection, namespace: string, size: ValueSize): Variant {
