@@ -101,6 +101,26 @@ const status = { missing: 0, written: 1, conflict: 2, destroyed: 3, indexFirst: 
  */
 const indexGraceMs = 60_000;
 
+/** One call of write-session (see the script's header). */
+interface SessionWrite {
+  /** `c` create (the id must be new), `u` update (it must exist), `p` put (either). */
+  readonly mode: 'c' | 'u' | 'p';
+  /** Keep the stored user, clear it (null), or set it. An object, so no user id can mean "keep". */
+  readonly user: 'keep' | null | { readonly id: string };
+  /** The user's index already lists the id (required to give a session a new user). */
+  readonly indexed?: boolean;
+  /** Absolute deadline of a new session from index-session, or 0 for now + absoluteTtl. */
+  readonly deadline?: number;
+  /** Optimistic concurrency: the expected version, or '' for any. */
+  readonly version?: number | '';
+  /** Delete the data fields this write does not set. */
+  readonly replace?: boolean;
+  /** `d:<field>`, JSON pairs to set. */
+  readonly set: readonly string[];
+  /** `d:<field>` names to delete. */
+  readonly deleted?: readonly string[];
+}
+
 /** Attempts of `create` when its fresh id meets a concurrent `destroyAll` (or, in theory, a collision). */
 const createAttempts = 3;
 
@@ -168,7 +188,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
     for (let attempt = 0; attempt < createAttempts; attempt++) {
       const id = newSessionId(this.options.idBytes);
       const deadline = await this.index(user, id, 0);
-      const reply = await this.write(id, 'c', user, true, deadline, '', false, fields, []);
+      const reply = await this.write(id, { mode: 'c', user: { id: user }, indexed: true, deadline, set: fields });
       if (reply[0] === status.written) {
         this.events.emit('created', { userId: user });
         return { ...this.info(id, user, reply), data: stored as DataOf<Schema> };
@@ -251,7 +271,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
       else set.push(dataPrefix + field, encodeValue(value, `patch.${field}`, context));
     }
     if (!this.isPlausibleId(id, context)) return { status: 'missing' };
-    const reply = await this.write(id, 'u', null, false, 0, version ?? '', false, set, deleted, 'keep');
+    const reply = await this.write(id, { mode: 'u', user: 'keep', version: version ?? '', set, deleted });
     if (reply[0] === status.written) return { status: 'updated', version: reply[1] };
     if (reply[0] === status.conflict) {
       this.events.emit('conflict', { version: reply[1] });
@@ -402,10 +422,17 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
       set.push(...encodeFields(stored, context));
     }
     const mode = previous ? 'u' : 'p';
-    let reply = await this.write(sessionId, mode, userId, false, 0, '', !previous, set, deleted);
+    const write: SessionWrite = {
+      mode,
+      user: userId === null ? null : { id: userId },
+      replace: !previous,
+      set,
+      deleted,
+    };
+    let reply = await this.write(sessionId, write);
     if (reply[0] === status.indexFirst && userId !== null) {
       const deadline = await this.index(userId, sessionId, reply[3]);
-      reply = await this.write(sessionId, mode, userId, true, deadline, '', !previous, set, deleted);
+      reply = await this.write(sessionId, { ...write, indexed: true, deadline });
     }
     if (reply[0] === status.written) {
       if (reply[1] === 1) this.events.emit('created', { userId });
@@ -469,23 +496,15 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
     return this.driver.script(pruneIndex, [this.keys.userIndex(userId)], [indexGraceMs, ...remove], this.call);
   }
 
-  private write(
-    id: string,
-    mode: 'c' | 'u' | 'p',
-    userId: string | null,
-    indexed: boolean,
-    deadline: number,
-    version: number | '',
-    replace: boolean,
-    set: readonly string[],
-    deleted: readonly string[],
-    user: 'keep' | 'given' = 'given',
-  ): Promise<WriteReply> {
-    const userMode = user === 'keep' ? 'k' : userId === null ? 'n' : 's';
+  /** Runs write-session; see its header for what each field means. */
+  private write(id: string, write: SessionWrite): Promise<WriteReply> {
+    const { mode, user, indexed = false, deadline = 0, version = '', replace = false, set, deleted = [] } = write;
+    const userMode = user === 'keep' ? 'k' : user === null ? 'n' : 's';
+    const userId = user !== 'keep' && user !== null ? user.id : '';
     const args: RedisArg[] = [
       mode,
       userMode,
-      userId ?? '',
+      userId,
       indexed ? 1 : 0,
       deadline,
       this.absoluteTtl,
