@@ -9,10 +9,12 @@ const sourceAliases = [
   { find: /^@redkit\/core\/otel$/, replacement: root('packages/core/src/otel.ts') },
   { find: /^@redkit\/cache$/, replacement: root('packages/cache/src/index.ts') },
   { find: /^@redkit\/geo$/, replacement: root('packages/geo/src/index.ts') },
+  { find: /^@redkit\/hotkeys$/, replacement: root('packages/hotkeys/src/index.ts') },
   { find: /^@redkit\/leaderboard$/, replacement: root('packages/leaderboard/src/index.ts') },
   { find: /^@redkit\/lock$/, replacement: root('packages/lock/src/index.ts') },
   { find: /^@redkit\/lock\/(redlock)$/, replacement: root('packages/lock/src/$1.ts') },
   { find: /^@redkit\/queue$/, replacement: root('packages/queue/src/index.ts') },
+  { find: /^@redkit\/queue\/bullmq$/, replacement: root('packages/queue/src/bullmq.ts') },
   { find: /^@redkit\/ratelimit$/, replacement: root('packages/ratelimit/src/index.ts') },
   { find: /^@redkit\/ratelimit\/(express|fastify|nest)$/, replacement: root('packages/ratelimit/src/$1.ts') },
   { find: /^@redkit\/session$/, replacement: root('packages/session/src/index.ts') },
@@ -30,7 +32,7 @@ const luaAsText: Plugin = {
   },
 };
 
-const packages = ['core', 'testing', 'ratelimit', 'lock', 'leaderboard', 'geo', 'session', 'cache', 'queue'];
+const packages = ['core', 'testing', 'ratelimit', 'lock', 'leaderboard', 'geo', 'session', 'cache', 'queue', 'hotkeys'];
 
 export default defineConfig({
   plugins: [luaAsText],
@@ -51,6 +53,8 @@ export default defineConfig({
           typecheck: { enabled: true, include: [`packages/${name}/test/**/*.test-d.ts`] },
         },
       })),
+      // Every example's smoke test, against the sources like the package tests.
+      { extends: true as const, test: { name: 'examples', include: ['examples/*/test/**/*.test.ts'] } },
       // The built tarballs, installed into a throwaway project (run after `npm run build`).
       { extends: true as const, test: { name: 'packaging', include: ['test/packaging/**/*.test.ts'] } },
     ],
