@@ -1,1 +1,11 @@
-export {};
+export { type HotKey, HotKeyDetector } from './detector.js';
+export { errors, NotReplicatedError } from './errors.js';
+export type { HotKeyEvents } from './events.js';
+export {
+  type HotKeyDetectorOptions,
+  hotKeyDetectorOptionsSchema,
+  maxSpread,
+  type ShardedCounterOptions,
+  shardedCounterOptionsSchema,
+} from './options.js';
+export { mastersOf, slotCount, slotRange, spreadTags, tagSlot } from './spread.js';
