@@ -55,6 +55,8 @@ export default defineConfig({
       })),
       // Every example's smoke test, against the sources like the package tests.
       { extends: true as const, test: { name: 'examples', include: ['examples/*/test/**/*.test.ts'] } },
+      // Every ```ts block of docs/*.md and the package READMEs, type-checked against the sources.
+      { extends: true as const, test: { name: 'docs', include: ['test/docs/**/*.test.ts'] } },
       // The built tarballs, installed into a throwaway project (run after `npm run build`).
       { extends: true as const, test: { name: 'packaging', include: ['test/packaging/**/*.test.ts'] } },
     ],
