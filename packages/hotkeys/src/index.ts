@@ -1,3 +1,4 @@
+export { ShardedCounter } from './counter.js';
 export { type HotKey, HotKeyDetector } from './detector.js';
 export { errors, NotReplicatedError } from './errors.js';
 export type { HotKeyEvents } from './events.js';

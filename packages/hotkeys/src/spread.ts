@@ -86,7 +86,7 @@ export async function nodesOf(redis: RedisConnection, keys: readonly string[]): 
     return keys.map(() => [address]);
   }
   // Resolves once the client is ready and knows its slot map.
-  await driverFor(redis).masters();
+  if (redis.status !== 'ready') await driverFor(redis).masters();
   return keys.map((key) => [...(redis.slots[keySlot(key)] ?? [])]);
 }
 
@@ -104,4 +104,28 @@ export async function nodesOf(redis: RedisConnection, keys: readonly string[]): 
  */
 export async function mastersOf(redis: RedisConnection, keys: readonly string[]): Promise<string[]> {
   return (await nodesOf(redis, keys)).map((nodes) => nodes[0] ?? 'unknown');
+}
+
+/**
+ * Groups keys by the set of nodes serving their slot (a master and its
+ * replicas), the unit an ioredis cluster pipeline may span. Standalone: one
+ * group. Keeps each key's position.
+ */
+export async function groupByNodes(
+  redis: RedisConnection,
+  keys: readonly string[],
+): Promise<{ nodes: string; keys: string[]; indexes: number[] }[]> {
+  const groups = new Map<string, { nodes: string; keys: string[]; indexes: number[] }>();
+  const nodes = await nodesOf(redis, keys);
+  keys.forEach((key, index) => {
+    const id = (nodes[index] as string[]).join(';');
+    let group = groups.get(id);
+    if (!group) {
+      group = { nodes: id, keys: [], indexes: [] };
+      groups.set(id, group);
+    }
+    group.keys.push(key);
+    group.indexes.push(index);
+  });
+  return [...groups.values()];
 }

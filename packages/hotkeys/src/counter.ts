@@ -1,0 +1,157 @@
+import {
+  type CallOptions,
+  driverFor,
+  InvalidOptionsError,
+  Keyspace,
+  type PipelineCommand,
+  parseOptions,
+  type RedisConnection,
+  type RedisDriver,
+  RedisUnavailableError,
+  RedkitError,
+} from '@redkit/core';
+import { NotReplicatedError } from './errors.js';
+import {
+  incrementSchema,
+  type ResolvedShardedCounterOptions,
+  type ShardedCounterOptions,
+  shardedCounterOptionsSchema,
+} from './options.js';
+import { groupByNodes, spreadTags } from './spread.js';
+
+/** Replies that mean the slot map changed under a read: reading again is safe and will succeed. */
+const movedReply = /MOVED|ASK|TRYAGAIN|CLUSTERDOWN|allocation group/;
+
+/**
+ * A counter for write-hot totals (a global view count, a global event rate)
+ * split into `shards` keys spread over the cluster's masters, so no single
+ * master takes every write.
+ *
+ * - `increment(by)` adds to one shard chosen at random: one command, one
+ *   round trip, on one master.
+ * - `value()` sums every shard with one round trip per master (the shard keys
+ *   each master serves go in one pipeline), in parallel.
+ *
+ * Shard keys are `<namespace>:{<name>#<j>}:c`, their hash tags from
+ * {@link spreadTags}. The sum is exact (every increment lands in exactly one
+ * shard) but not a snapshot: increments that run during `value()` may or may
+ * not be included. It is no substitute for one atomic counter where a decision
+ * must be exact at a bound (e.g. "deny the 101st request").
+ *
+ * @example
+ * ```ts
+ * const views = new ShardedCounter({ redis, name: 'views:home', shards: 12 })
+ * await views.increment()
+ * await views.value() // 1
+ * ```
+ */
+export class ShardedCounter {
+  /** The parsed options. */
+  readonly options: Readonly<ResolvedShardedCounterOptions>;
+  /** The shard keys, in slot-range order. */
+  readonly keys: readonly string[];
+  private readonly redis: RedisConnection;
+  private readonly driver: RedisDriver;
+  private readonly call: CallOptions;
+  private readonly incrementCall: CallOptions;
+  /** The pipeline tail after INCRBY (expiry and/or WAIT), or null for a plain INCRBY. */
+  private readonly tail: PipelineCommand[] | null;
+
+  constructor(options: ShardedCounterOptions) {
+    this.options = parseOptions(shardedCounterOptionsSchema, options, 'ShardedCounter');
+    const { redis, name, namespace, shards, ttl, waitForReplicas, waitTimeout, timeout } = this.options;
+    const keyspace = new Keyspace(namespace);
+    this.keys = Object.freeze(spreadTags(name, shards).map((tag) => keyspace.key(tag, 'c')));
+    this.redis = redis;
+    this.driver = driverFor(redis);
+    this.call = timeout === undefined ? {} : { timeoutMs: timeout };
+    const tail: PipelineCommand[] = [];
+    if (ttl !== undefined) tail.push(['PEXPIRE', '', ttl, 'NX']);
+    if (waitForReplicas > 0) tail.push(['WAIT', waitForReplicas, waitTimeout]);
+    this.tail = tail.length > 0 ? tail : null;
+    // WAIT holds the reply for up to waitTimeout on top of the usual bound.
+    this.incrementCall =
+      waitForReplicas > 0 ? { timeoutMs: (timeout ?? this.driver.timeoutMs) + waitTimeout } : this.call;
+  }
+
+  /**
+   * Adds `by` (a safe integer; negative subtracts) to one shard chosen at
+   * random. One round trip. Never re-sent: on a timeout
+   * (`RedisUnavailableError` with `timedOut`) it may or may not have been
+   * applied. With `waitForReplicas`, throws {@link NotReplicatedError} when too
+   * few replicas acknowledged it (it was applied on the master).
+   * @default by 1
+   */
+  async increment(by = 1): Promise<void> {
+    if (!incrementSchema.safeParse(by).success) {
+      throw new InvalidOptionsError([{ path: 'by', message: 'must be a safe integer' }], { context: 'increment()' });
+    }
+    const key = this.keys[Math.floor(Math.random() * this.keys.length)] as string;
+    if (this.tail === null) {
+      await this.driver.command('INCRBY', [key, by], this.call);
+      return;
+    }
+    const commands: PipelineCommand[] = [['INCRBY', key, by]];
+    for (const command of this.tail)
+      commands.push(command[0] === 'PEXPIRE' ? ['PEXPIRE', key, command[2] as number, 'NX'] : command);
+    const replies = await this.driver.pipeline(commands, this.incrementCall);
+    for (const [error] of replies) if (error) throw error;
+    const wanted = this.options.waitForReplicas;
+    if (wanted > 0) {
+      const acknowledged = Number(replies[replies.length - 1]?.[1]);
+      if (acknowledged < wanted) throw new NotReplicatedError(acknowledged, wanted);
+    }
+  }
+
+  /**
+   * The sum of all shards: one round trip per master, in parallel (one
+   * `MGET` on a standalone server). Read-only, so a read that met a changing
+   * slot map (a failover, a resharding) is retried.
+   */
+  async value(): Promise<number> {
+    const values = await this.readAll();
+    let sum = 0;
+    for (const value of values) sum += value === null ? 0 : Number(value);
+    return sum;
+  }
+
+  /** Deletes every shard (one round trip per master): the value is 0 again. */
+  async reset(): Promise<void> {
+    await this.perNode((keys) => keys.map((key) => ['DEL', key] as const));
+  }
+
+  private async readAll(): Promise<(string | null)[]> {
+    if (this.driver.topology === 'standalone') {
+      return await this.driver.command<(string | null)[]>('MGET', this.keys, this.call);
+    }
+    return (await this.perNode((keys) => keys.map((key) => ['GET', key] as const))) as (string | null)[];
+  }
+
+  /** Sends one pipeline per group of keys served by the same nodes; returns the replies in key order. */
+  private async perNode(build: (keys: string[]) => PipelineCommand[]): Promise<unknown[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const groups = await groupByNodes(this.redis, this.keys);
+        const results = new Array<unknown>(this.keys.length);
+        await Promise.all(
+          groups.map(async (group) => {
+            const replies = await this.driver.pipeline(build(group.keys), this.call);
+            replies.forEach(([error, result], index) => {
+              if (error) throw error;
+              results[group.indexes[index] as number] = result;
+            });
+          }),
+        );
+        return results;
+      } catch (error) {
+        const retry =
+          attempt < 3 &&
+          error instanceof RedkitError &&
+          !(error instanceof RedisUnavailableError && error.timedOut) &&
+          movedReply.test(error.message);
+        if (!retry) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  }
+}
