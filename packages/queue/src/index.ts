@@ -1,8 +1,22 @@
+export {
+  Channel,
+  type ChannelEvents,
+  type ChannelHandler,
+  type ChannelMessageContext,
+  type ChannelOptions,
+  ChannelPattern,
+  type ChannelPatternOptions,
+  type ChannelSubscription,
+  channelOptionsSchema,
+  channelPatternOptionsSchema,
+} from './channel.js';
 export { Consumer, type Handler, type MessageContext, type StopResult } from './consumer.js';
 export { errors, InvalidMessageError } from './errors.js';
 export type { QueueEvents } from './events.js';
 export {
+  type AddManyOptions,
   type AddOptions,
+  addManyOptionsSchema,
   addOptionsSchema,
   backoffSchema,
   type ConsumeOptions,
