@@ -10,6 +10,7 @@ import {
   RedisUnavailableError,
   RedkitError,
 } from '@redkit/core';
+import type { Cluster } from 'ioredis';
 import { NotReplicatedError } from './errors.js';
 import {
   incrementSchema,
@@ -127,6 +128,19 @@ export class ShardedCounter {
     return (await this.perNode((keys) => keys.map((key) => ['GET', key] as const))) as (string | null)[];
   }
 
+  /** Reloads a cluster client's slot map; resolves when done, failed, or after the call timeout. */
+  private async refreshSlotMap(): Promise<void> {
+    const cluster = this.redis as Cluster;
+    if (typeof cluster.refreshSlotsCache !== 'function') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.call.timeoutMs ?? this.driver.timeoutMs);
+      cluster.refreshSlotsCache(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Sends one pipeline per group of keys served by the same nodes; returns the replies in key order. */
   private async perNode(build: (keys: string[]) => PipelineCommand[]): Promise<unknown[]> {
     for (let attempt = 1; ; attempt++) {
@@ -145,12 +159,14 @@ export class ShardedCounter {
         return results;
       } catch (error) {
         const retry =
-          attempt < 3 &&
+          attempt < 4 &&
           error instanceof RedkitError &&
           !(error instanceof RedisUnavailableError && error.timedOut) &&
           movedReply.test(error.message);
         if (!retry) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        // A pipeline whose commands were redirected to different slots is not
+        // followed by ioredis, nor does it refresh the slot map: ask for it.
+        await this.refreshSlotMap();
       }
     }
   }

@@ -1,0 +1,94 @@
+import { RedisUnavailableError } from '@redkit/core';
+import { NotReplicatedError, ShardedCounter } from '@redkit/hotkeys';
+import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from './helpers.js';
+
+describe('Redis down (standalone)', () => {
+  let server: StandaloneRedis;
+  beforeAll(async () => {
+    server = await startStandalone();
+  });
+  afterAll(() => server?.stop());
+
+  it('calls fail with RedisUnavailableError within the timeout, and work again after a restart', async () => {
+    const counter = new ShardedCounter({
+      redis: server.client({ commandTimeout: 500 }),
+      name: 'down',
+      shards: 4,
+      timeout: 300,
+    });
+    await counter.increment();
+    await server.node.kill();
+    try {
+      for (const call of [() => counter.increment(), () => counter.value(), () => counter.reset()]) {
+        const started = performance.now();
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RedisUnavailableError);
+        // Bounded: the timeout plus scheduling slack on a busy machine, never a hang.
+        expect(performance.now() - started).toBeLessThan(3_000);
+      }
+    } finally {
+      await server.node.restart();
+    }
+    // The restarted server kept nothing (no persistence in the harness): the count starts again.
+    let value: number | undefined;
+    for (let attempt = 0; attempt < 50 && value === undefined; attempt++) {
+      value = await counter.value().catch(async () => {
+        await sleep(100);
+        return undefined;
+      });
+    }
+    expect(value).toBe(0);
+    await counter.increment(2);
+    expect(await counter.value()).toBe(2);
+  }, 60_000);
+});
+
+describe('a master killed in the middle of increments (cluster)', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(() => cluster?.stop());
+
+  it('with waitForReplicas: 1, no acknowledged increment is lost when the replica is promoted', async () => {
+    const counter = new ShardedCounter({
+      redis: cluster.client(),
+      name: 'failover',
+      shards: 6,
+      waitForReplicas: 1,
+      waitTimeout: 500,
+      timeout: 1_000,
+    });
+    let acknowledged = 0;
+    // Refused, timed out, or applied on the master without a replica's acknowledgement: may or may not count.
+    let unknown = 0;
+    let running = true;
+    const workers = Array.from({ length: 8 }, async () => {
+      while (running) {
+        try {
+          await counter.increment();
+          acknowledged++;
+        } catch (error) {
+          if (!(error instanceof NotReplicatedError)) expect(error).toBeInstanceOf(RedisUnavailableError);
+          unknown++;
+          await sleep(20);
+        }
+      }
+    });
+    await sleep(300);
+    const before = acknowledged;
+    // SIGKILL: the master gets no chance to hand over. Only what a replica acknowledged (WAIT) survives.
+    const master = await cluster.masterOf(counter.keys[0] as string);
+    await cluster.failover(master, { mode: 'kill' });
+    await sleep(300);
+    running = false;
+    await Promise.all(workers);
+    expect(before).toBeGreaterThan(20);
+    expect(acknowledged).toBeGreaterThan(before);
+    const value = await counter.value();
+    expect(value).toBeGreaterThanOrEqual(acknowledged);
+    expect(value).toBeLessThanOrEqual(acknowledged + unknown);
+  }, 120_000);
+});
