@@ -4,6 +4,7 @@ import bumpTagSource from './scripts/bump-tag.lua';
 import deleteEntrySource from './scripts/delete-entry.lua';
 import releaseLeaseSource from './scripts/release-lease.lua';
 import setEntrySource from './scripts/set-entry.lua';
+import writeBehindEntrySource from './scripts/write-behind-entry.lua';
 
 /** `{entry or null, lease taken (1|0), start stamp µs, lease ms left}` */
 export type BeginLoadReply = [string | null, number, string, number];
@@ -14,3 +15,5 @@ export const deleteEntry = defineScript<[number, string]>('delete-entry', delete
 export const beginLoad = defineScript<BeginLoadReply>('begin-load', beginLoadSource);
 export const releaseLease = defineScript<number>('release-lease', releaseLeaseSource);
 export const bumpTag = defineScript<string>('bump-tag', bumpTagSource);
+/** The write's version. */
+export const writeBehindEntry = defineScript<number>('write-behind-entry', writeBehindEntrySource);

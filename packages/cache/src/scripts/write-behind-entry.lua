@@ -1,0 +1,39 @@
+-- write-behind-entry: writes a cache entry (or a tombstone) with a version that only grows and, in the
+-- same atomic step, appends the write to its partition's stream for the flusher, and tells other processes
+-- KEYS[1] entry (string: version|flags|freshUntil|staleUntil|loadMs|tags|payload)
+-- KEYS[2] the partition's stream (@redkit/queue layout; same hash tag as the entry)
+-- KEYS[3] the partition's version floor (the highest version it handed out; outlives entries)
+-- ARGV[1] flags ('' or 'z' gzipped; 'd' writes a tombstone)
+-- ARGV[2] fresh for, ms (a tombstone: how long it stays)
+-- ARGV[3] grace, ms
+-- ARGV[4] tags (tag=version,…)
+-- ARGV[5] payload of the entry
+-- ARGV[6] invalidation channel
+-- ARGV[7] the stream message up to its version: '{"key":<json>,"version":'
+-- ARGV[8] the rest of the message, or '' for ',"value":' .. payload .. '}' (an uncompressed JSON payload)
+-- Reply: the write's version
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local head = redis.call('GETRANGE', KEYS[1], 0, 24)
+local old = tonumber(string.match(head, '^(%d+)|')) or 0
+-- The floor keeps versions growing when the entry expired or was evicted and the clock went back (a failover).
+local floor = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
+local version = math.max(old + 1, floor + 1, now)
+local v = string.format('%d', version)
+redis.call('SET', KEYS[3], v)
+if ARGV[1] == 'd' then
+  redis.call('SET', KEYS[1], v .. '|d|0|0|0||', 'PX', ARGV[2])
+else
+  local fresh = tonumber(ARGV[2])
+  local grace = tonumber(ARGV[3])
+  local freshUntil = math.floor(now / 1000) + fresh
+  redis.call('SET', KEYS[1],
+    v .. '|' .. ARGV[1] .. '|' .. string.format('%d', freshUntil) .. '|' .. string.format('%d', freshUntil + grace) ..
+    '|0|' .. ARGV[4] .. '|' .. ARGV[5],
+    'PX', fresh + grace)
+end
+local tail = ARGV[8]
+if tail == '' then tail = ',"value":' .. ARGV[5] .. '}' end
+redis.call('XADD', KEYS[2], '*', 'd', ARGV[7] .. v .. tail)
+redis.call('PUBLISH', ARGV[6], 'k|' .. v .. '|' .. KEYS[1])
+return version

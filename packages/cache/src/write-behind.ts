@@ -1,0 +1,121 @@
+import { type CallOptions, InvalidOptionsError, Keyspace, type RedisDriver, warnIfEvictable } from '@redkit/core';
+import { partitionOf, partitionStreams } from '@redkit/queue';
+import { writeBehindEntry } from './scripts.js';
+import { type EncodedPayload, encodePayload, jsonSerializer, type Serializer } from './serializer.js';
+import type { ResolvedWriteBehindOptions } from './write-behind-options.js';
+
+/** The options `createWriteBehindLog` reads (a resolved `CacheOptions`). */
+interface CacheSettings {
+  readonly namespace: string;
+  readonly writeBehind: ResolvedWriteBehindOptions | false;
+  readonly serializer?: Serializer | undefined;
+  readonly replicas?: number;
+}
+
+/**
+ * The write-behind log of a cache, or undefined without `writeBehind`.
+ * Key replication is refused: copies live under other hash tags, so they
+ * could not be written in the write's atomic step.
+ */
+export function createWriteBehindLog(options: CacheSettings): WriteBehindLog | undefined {
+  if (options.writeBehind === false) return undefined;
+  if ((options.replicas ?? 0) > 0) {
+    throw new InvalidOptionsError(
+      [{ path: 'writeBehind', message: 'cannot be combined with replicas (copies live in other slots)' }],
+      { context: 'Cache' },
+    );
+  }
+  return new WriteBehindLog(options.namespace, options.writeBehind, options.serializer ?? jsonSerializer);
+}
+
+/** One write to record: the entry to store and the message the flusher reads. */
+export interface RecordedWrite {
+  readonly key: string;
+  readonly entryKey: string;
+  /** The serialized value, or undefined for a delete. */
+  readonly payload: EncodedPayload | undefined;
+  /** The serializer's text when the payload is gzipped; undefined when the payload is that text. */
+  readonly plain: string | undefined;
+  /** Fresh for (a tombstone: how long it stays), ms. */
+  readonly ttl: number;
+  readonly grace: number;
+  readonly tags: string;
+  readonly channel: string;
+}
+
+/**
+ * The write-behind log of a cache: `partitions` streams of @redkit/queue
+ * under the namespace `<cache namespace>:write-behind`. A key's entry lives
+ * under its partition's hash tag, so one script stores the entry and appends
+ * the write to the stream (see `write-behind-entry.lua`).
+ *
+ * Stream messages are JSON: `{ key, version, value }` when the cache
+ * serializes with JSON, `{ key, version, text }` (the serializer's text) with
+ * another serializer, `{ key, version, deleted: true }` for a delete.
+ */
+export class WriteBehindLog {
+  /** The queue namespace of the partition streams. */
+  readonly queueNamespace: string;
+  /** The partition streams' names, by partition. */
+  readonly streams: readonly string[];
+  private readonly queueKeys: Keyspace;
+  private readonly serializer: Serializer;
+  private warned = false;
+
+  constructor(namespace: string, options: ResolvedWriteBehindOptions, serializer: Serializer) {
+    this.queueNamespace = `${namespace}:write-behind`;
+    this.queueKeys = new Keyspace(this.queueNamespace);
+    this.streams = partitionStreams(options.stream, options.partitions);
+    this.serializer = serializer;
+  }
+
+  /** The partition stream (also the hash-tag subject of the key's entry and lease). */
+  streamOf = (key: string): string => this.streams[partitionOf(key, this.streams.length)] as string;
+
+  /** The stream key, as @redkit/queue's `StreamQueue` names it. */
+  streamKey(stream: string): string {
+    return this.queueKeys.key(stream, 'stream');
+  }
+
+  /**
+   * Serializes a value for the entry and the message; a value the serializer
+   * cannot handle is an InvalidOptionsError naming `value`, before any write.
+   */
+  encode(value: unknown, compressAbove: number | undefined, context: string): Pick<RecordedWrite, 'payload' | 'plain'> {
+    const invalid = (message: string, cause?: unknown) =>
+      new InvalidOptionsError([{ path: 'value', message }], { context, cause });
+    if (value === undefined) throw invalid('must not be undefined (use writeBehindDelete to delete)');
+    try {
+      const payload = encodePayload(value, this.serializer, compressAbove);
+      // The message carries the serializer's text, never gzipped: serialized again only for large values.
+      return { payload, plain: payload.compressed ? this.serializer.serialize(value) : undefined };
+    } catch (error) {
+      throw invalid(`cannot be serialized: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+  }
+
+  /** Stores the entry (or tombstone) and appends the write to its partition, atomically; resolves the version. */
+  append(driver: RedisDriver, write: RecordedWrite, call: CallOptions | undefined): Promise<number> {
+    if (!this.warned) {
+      this.warned = true;
+      // An evicted stream loses writes that were never flushed.
+      void warnIfEvictable(driver, 'cache write-behind');
+    }
+    const stream = this.streamOf(write.key);
+    const head = `{"key":${JSON.stringify(write.key)},"version":`;
+    let flags = 'd';
+    let tail = ',"deleted":true}';
+    if (write.payload) {
+      flags = write.payload.compressed ? 'z' : '';
+      const plain = write.plain ?? write.payload.text;
+      if (this.serializer !== jsonSerializer) tail = `,"text":${JSON.stringify(plain)}}`;
+      else tail = write.plain === undefined ? '' : `,"value":${plain}}`;
+    }
+    return driver.script(
+      writeBehindEntry,
+      [write.entryKey, this.streamKey(stream), this.queueKeys.key(stream, 'version')],
+      [flags, write.ttl, write.grace, write.tags, write.payload?.text ?? '', write.channel, head, tail],
+      call,
+    );
+  }
+}
