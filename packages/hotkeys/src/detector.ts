@@ -28,8 +28,9 @@ interface Entry {
  * "Recent" is two rotating windows of length `window`: reads go to the
  * current one; a key's estimate is its current count plus its previous-window
  * count weighted by how much of that window still falls within the last
- * `window` (a sliding-window approximation). Windows rotate lazily on the
- * next call, so the detector owns no timer and needs no `close()`.
+ * `window` (a sliding-window approximation). Windows rotate lazily (on a
+ * result call, or within 64 `record` calls of the window's end), so the
+ * detector owns no timer and needs no `close()`.
  *
  * `record(key)` is O(key length + depth) and allocates nothing unless the key
  * just became hot; call it on every read.
@@ -58,6 +59,8 @@ export class HotKeyDetector {
   /** Weight of the previous window: the share of it still inside the last `window`. */
   private weight = 0;
   private readonly hot = new Map<string, Entry>();
+  /** Reads left until `record` looks at the clock again. */
+  private untilClock = 0;
   /** Sketch cells of the last hashed key (reused, so `record` allocates nothing). */
   private readonly cells: Uint32Array;
 
@@ -83,7 +86,11 @@ export class HotKeyDetector {
    * O(key length + depth); allocation-free unless the key just became hot.
    */
   record(key: string): void {
-    this.tick(Date.now());
+    // Reading the clock allocates (a boxed double): do it every `clockEvery` reads only.
+    if (--this.untilClock < 0) {
+      this.untilClock = clockEvery - 1;
+      this.tick(Date.now());
+    }
     this.hash(key);
     const cells = this.cells;
     const current = this.current;
@@ -149,6 +156,7 @@ export class HotKeyDetector {
     this.hot.clear();
     this.windowStart = Date.now();
     this.weight = 0;
+    this.untilClock = 0;
   }
 
   private meetsShare(estimate: number): boolean {
@@ -245,6 +253,13 @@ export class HotKeyDetector {
     }
   }
 }
+
+/**
+ * `record` reads the clock once per this many calls: a window rotates (and
+ * the older window's weight moves) at most this many reads late. Reads of the
+ * results (`hotKeys`, `isHot`, `estimate`, `totalReads`) always look at the clock.
+ */
+const clockEvery = 64;
 
 /** MurmurHash3's finaliser: spreads every input bit over the output. */
 function fmix(hash: number): number {
