@@ -12,6 +12,7 @@ import {
   serverClock,
   TelemetryEmitter,
 } from '@redkit/core';
+import { HotKeyDetector } from '@redkit/hotkeys';
 import { CacheKeys } from './cache-keys.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { decodeEntry, type Entry, encodeTags, writtenAt } from './entry.js';
@@ -31,6 +32,7 @@ import {
   type WriteOptions,
   writeOptionsSchema,
 } from './options.js';
+import { ReplicaKeys, setReplica, VersionFloors, versionOf } from './replicas.js';
 import { beginLoad, bumpTag, deleteEntry, releaseLease, setEntry } from './scripts.js';
 import { decodePayload, encodePayload, jsonSerializer, type Serializer } from './serializer.js';
 
@@ -98,6 +100,15 @@ const tokenPrefix = randomBytes(9).toString('base64url');
 let tokenCounter = 0;
 const newToken = () => `${tokenPrefix}${(tokenCounter++).toString(36)}`;
 
+/** A hot key as `Cache.hotKeys()` reports it. */
+export interface CacheHotKey {
+  readonly key: string;
+  /** Estimated reads in the detector's last `window` (never below the true count). */
+  readonly estimate: number;
+  /** Whether its value is kept in memory (pinned) while it stays hot. */
+  readonly pinned: boolean;
+}
+
 /** A load in flight in this process. */
 interface Flight {
   readonly promise: Promise<unknown>;
@@ -145,6 +156,14 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   private readonly call: CallOptions | undefined;
   private readonly serializer: Serializer;
   private readonly memory: MemoryTier | undefined;
+  /** Counts reads when `hotKeys` is set. */
+  private readonly detector: HotKeyDetector | undefined;
+  /** Copies of each key when `replicas` > 0. */
+  private readonly replicaKeys: ReplicaKeys | undefined;
+  /** Newest version seen per key, when reads may come from copies or replicas that lag. */
+  private readonly floors: VersionFloors | undefined;
+  /** Where GET and MGET go: `readRedis`, or `redis`. */
+  private readonly readDriver: RedisDriver;
   private readonly bus: InvalidationBus;
   private readonly breaker: CircuitBreaker;
   private readonly defaults: CallSettings;
@@ -168,19 +187,38 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     this.call = this.options.timeout === undefined ? undefined : { timeoutMs: this.options.timeout };
     this.serializer = this.options.serializer ?? jsonSerializer;
     this.events = new TelemetryEmitter<CacheEvents>('cache');
-    const { l1 } = this.options;
-    this.memory = l1 ? new MemoryTier({ maxEntries: l1.maxEntries, maxBytes: l1.maxBytes, ttl: l1.ttl }) : undefined;
+    const { l1, hotKeys, replicas, readRedis } = this.options;
+    const maxPinned = hotKeys === false || hotKeys.pin === false ? 0 : hotKeys.pin.maxEntries;
+    this.memory =
+      l1 || maxPinned > 0
+        ? new MemoryTier(l1 ? { maxEntries: l1.maxEntries, maxBytes: l1.maxBytes, ttl: l1.ttl } : undefined, maxPinned)
+        : undefined;
+    this.readDriver = readRedis ? driverFor(readRedis) : this.driver;
+    this.replicaKeys =
+      replicas > 0
+        ? new ReplicaKeys(
+            this.keys.namespace,
+            schemaVersion !== undefined ? `v${schemaVersion}` : schema ? 'v1' : undefined,
+            replicas,
+          )
+        : undefined;
+    this.floors = this.replicaKeys || readRedis ? new VersionFloors() : undefined;
     this.bus = new InvalidationBus(this.driver, this.keys.channel, {
       key: (redisKey, version) => {
-        const key = this.memory && this.keys.keyOf(redisKey);
-        if (key !== undefined) this.memory?.invalidate(key, version);
+        const key = this.memory || this.floors ? this.keys.keyOf(redisKey) : undefined;
+        if (key === undefined) return;
+        this.memory?.invalidate(key, version);
+        // Announced before the copies are written: a copy behind it is not served from now on.
+        this.floors?.raise(key, version);
       },
       tag: (tag, version) => this.memory?.invalidateTag(tag, version),
       clear: () => this.memory?.clear(),
       reset: () => this.memory?.clear(),
     });
-    // The memory tier may only fill once invalidations are guaranteed to arrive.
-    if (this.memory) void this.bus.start();
+    // The memory tier may only fill once invalidations are guaranteed to arrive;
+    // with copies or replicas, invalidations raise the version floors early.
+    if (this.memory || this.floors) void this.bus.start();
+    this.detector = hotKeys ? this.watchHotKeys(hotKeys) : undefined;
     this.breaker = new CircuitBreaker(this.options.breaker.failures, this.options.breaker.cooldown, (state) =>
       this.events.emit(state === 'open' ? 'breaker-open' : 'breaker-close', {}),
     );
@@ -202,6 +240,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
    *   `InvalidOptionsError` before anything is sent.
    */
   getOrSet(key: string, loader: Loader<ValueOf<Schema>>, options?: GetOrSetOptions): Promise<ValueOf<Schema>> {
+    if (this.detector !== undefined && typeof key === 'string') this.detector.record(key);
     // A fresh memory hit without options needs no validation beyond the key and no I/O: answer it here.
     if (options === undefined && this.memory !== undefined && typeof key === 'string') {
       const hit = this.memory.get(key);
@@ -271,6 +310,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   /** The fresh cached value of `key`, or undefined (also when Redis is unreachable: a miss, reported). */
   async get(key: string): Promise<ValueOf<Schema> | undefined> {
     this.checkKey(key, 'Cache.get()');
+    this.detector?.record(key);
     const { found } = await this.lookup<ValueOf<Schema>>(key, this.keys.entry(key));
     if (found && this.clock.now() < found.freshUntil) {
       if (this.events.listens('hit')) this.events.emit('hit', { key, tier: found.tier });
@@ -283,6 +323,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   /** Whether `key` has a fresh value (a cached "not found" counts as no value). */
   async has(key: string): Promise<boolean> {
     this.checkKey(key, 'Cache.has()');
+    this.detector?.record(key);
     const { found } = await this.lookup(key, this.keys.entry(key));
     return found !== undefined && !found.negative && this.clock.now() < found.freshUntil;
   }
@@ -316,12 +357,16 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       this.driver.script(deleteEntry, [redisKey], [tombstoneMs, this.keys.channel], this.call),
     );
     this.memory?.invalidate(key, Number(version));
+    this.floors?.raise(key, Number(version));
+    // Each copy gets a tombstone with the same version, so no copy can serve the deleted value once reached.
+    await this.writeCopies(key, version, `${version}|d|0|0|0||`, tombstoneMs);
     return deleted === 1;
   }
 
   /** Fresh values of several keys (undefined where missing), read with one MGET per cluster slot. */
   async getMany(keys: readonly string[]): Promise<(ValueOf<Schema> | undefined)[]> {
     this.checkKeys(keys, 'Cache.getMany()');
+    if (this.detector) for (const key of keys) this.detector.record(key);
     const found = await this.lookupMany<ValueOf<Schema>>(keys);
     const now = this.clock.now();
     return found.map((entry) => (entry && now < entry.freshUntil ? entry.value : undefined));
@@ -339,6 +384,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   ): Promise<(ValueOf<Schema> | undefined)[]> {
     const settings = this.settings(options, getOrSetOptionsSchema, 'Cache.getOrSetMany()');
     this.checkKeys(keys, 'Cache.getOrSetMany()');
+    if (this.detector) for (const key of keys) this.detector.record(key);
     const found = await this.lookupMany<ValueOf<Schema>>(keys);
     const now = this.clock.now();
     const result = found.map((entry) => (entry && now < entry.freshUntil ? entry.value : undefined));
@@ -418,6 +464,25 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     }
     this.memory?.clear();
     await this.driver.publish(this.keys.channel, 'c|0|');
+  }
+
+  /**
+   * The hot keys of this instance's reads, hottest first (empty without the
+   * `hotKeys` option), and whether each is pinned in memory. Also emits
+   * `hot-key-cooled` for keys that stopped being hot since the last read.
+   *
+   * @example
+   * ```ts
+   * const products = new Cache({ redis, namespace: 'products', hotKeys: { threshold: 500, window: '10s' } })
+   * products.events.on('hot-key', ({ key, estimate }) => log.warn({ key, estimate }, 'hot key'))
+   * products.hotKeys() // [{ key: 'product:42', estimate: 812, pinned: true }]
+   * ```
+   */
+  hotKeys(): CacheHotKey[] {
+    if (!this.detector) return [];
+    return this.detector
+      .hotKeys()
+      .map(({ key, estimate }) => ({ key, estimate, pinned: this.memory?.isPinned(key) ?? false }));
   }
 
   /**
@@ -505,7 +570,10 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     if (!this.breaker.allows()) return noLookup;
     let blob: string | null;
     try {
-      blob = await this.driver.command<string | null>('GET', [redisKey], this.call);
+      blob =
+        this.floors === undefined
+          ? await this.driver.command<string | null>('GET', [redisKey], this.call)
+          : await this.readFloored(key, redisKey, this.floors);
       this.breaker.success();
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;
@@ -529,21 +597,55 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       else remote.push(index);
     });
     if (remote.length === 0 || !this.breaker.allows()) return result;
-    const groups = [...groupBySlot(remote.map((index) => redisKeys[index] as string)).values()];
-    try {
+    const { floors, replicaKeys } = this;
+    const fill = async (indexes: number[], readKeys: string[], driver: RedisDriver, retry: number[] | undefined) => {
+      const groups = [...groupBySlot(readKeys).values()];
       await Promise.all(
         groups.map(async (group) => {
-          const blobs = await this.driver.command<(string | null)[]>('MGET', group.keys, this.call);
+          // Lower case: as in readFloored, so `readRedis` may send it to a replica.
+          const blobs = await driver.command<(string | null)[]>('mget', group.keys, this.call);
           await Promise.all(
             blobs.map(async (blob, position) => {
-              const index = remote[group.indexes[position] as number] as number;
-              if (blob !== null) {
-                result[index] = await this.accept<Value>(keys[index] as string, decodeEntry(blob), blob.length);
+              const index = indexes[group.indexes[position] as number] as number;
+              const key = keys[index] as string;
+              // A copy or replica behind this instance's floor (or a missing copy): read the primary entry.
+              if (
+                retry &&
+                floors &&
+                (blob === null ? replicaKeys || floors.get(key) > 0 : versionOf(blob) < floors.get(key))
+              ) {
+                retry.push(index);
+                return;
               }
+              if (blob !== null) result[index] = await this.accept<Value>(key, decodeEntry(blob), blob.length);
             }),
           );
         }),
       );
+    };
+    try {
+      if (floors === undefined) {
+        await fill(
+          remote,
+          remote.map((index) => redisKeys[index] as string),
+          this.driver,
+          undefined,
+        );
+      } else {
+        const retry: number[] = [];
+        const readKeys = remote.map((index) =>
+          replicaKeys ? replicaKeys.pick(keys[index] as string) : (redisKeys[index] as string),
+        );
+        await fill(remote, readKeys, this.readDriver, retry);
+        if (retry.length > 0) {
+          await fill(
+            retry,
+            retry.map((index) => redisKeys[index] as string),
+            this.driver,
+            undefined,
+          );
+        }
+      }
       this.breaker.success();
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;
@@ -568,6 +670,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       if (report) this.events.emit('invalid-value', { key, error: 'not a cache entry' });
       return undefined;
     }
+    this.floors?.raise(key, entry.version);
     const now = this.clock.now();
     if (entry.deleted || now >= entry.staleUntil) return undefined;
     if (entry.tags && !(await this.tagsStillValid(entry.tags))) return undefined;
@@ -612,6 +715,55 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const { l1 } = this.options;
     const lifetime = entry.staleUntil - now;
     this.memory.set(key, entry, size, l1 && l1.ttl !== undefined ? Math.min(l1.ttl, lifetime) : lifetime);
+  }
+
+  /**
+   * One GET of a copy (with `replicas`) or on `readRedis`. A copy or replica
+   * may be behind the primary entry (written after it, or replicated
+   * asynchronously): when it is older than the newest version this instance
+   * has seen, or a copy is missing, the primary entry is read on its master,
+   * which is never behind any copy. A replica's miss of a key this instance
+   * has never seen is returned as a miss: the load that follows re-reads the
+   * primary entry in `begin-load`.
+   */
+  private async readFloored(key: string, redisKey: string, floors: VersionFloors): Promise<string | null> {
+    const copies = this.replicaKeys;
+    // Lower case: ioredis sends only commands it knows as read-only (by their lower-case name) to replicas.
+    const blob = await this.readDriver.command<string | null>('get', [copies ? copies.pick(key) : redisKey], this.call);
+    if (blob === null ? !copies && floors.get(key) === 0 : versionOf(blob) >= floors.get(key)) return blob;
+    return this.driver.command<string | null>('GET', [redisKey], this.call);
+  }
+
+  /**
+   * Writes every copy of `key` with the version its primary entry got (N
+   * scripts, one per copy's slot, concurrently). A copy that holds a newer
+   * version keeps it. Rejects when a copy could not be written (that copy
+   * stays behind until it expires; readers that saw the newer version skip it).
+   */
+  private async writeCopies(key: string, version: string | number, blob: string, lifetimeMs: number): Promise<void> {
+    const copies = this.replicaKeys;
+    if (!copies) return;
+    const px = Math.max(1, Math.round(lifetimeMs));
+    await this.redis(() =>
+      Promise.all(
+        copies.all(key).map((copy) => this.driver.script(setReplica, [copy], [version, blob, px], this.call)),
+      ),
+    );
+  }
+
+  /** Forwards the detector's events and pins hot keys (when `pin` is on) while they stay hot. */
+  private watchHotKeys(options: Exclude<ResolvedCacheOptions['hotKeys'], false>): HotKeyDetector {
+    const { pin: _pin, ...detectorOptions } = options;
+    const detector = new HotKeyDetector(detectorOptions);
+    detector.on('hot-key', ({ key, estimate }) => {
+      const pinned = this.memory?.pin(key) ?? false;
+      this.events.emit('hot-key', { key, estimate, pinned });
+    });
+    detector.on('cooled', ({ key, estimate }) => {
+      this.memory?.unpin(key);
+      this.events.emit('hot-key-cooled', { key, estimate });
+    });
+    return detector;
   }
 
   /** Whether `fraction` of the entry's ttl has passed, or XFetch says refresh now. */
@@ -838,6 +990,12 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       ),
     );
     if (written !== 1) return;
+    this.floors?.raise(key, version);
+    if (this.replicaKeys) {
+      const freshUntil = Math.floor(version / 1000) + ttl;
+      const blob = `${version}|${flags}|${freshUntil}|${freshUntil + grace}|${Math.round(loadMs)}|${encodeTags(tagVersions)}|${payload.text}`;
+      await this.writeCopies(key, String(version), blob, ttl + grace);
+    }
     const now = this.clock.now();
     this.remember(
       key,

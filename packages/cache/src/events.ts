@@ -19,6 +19,10 @@ export type CacheEvents = {
   'invalid-value': { key: string; error: string };
   /** Redis failed; the cache fell back to the loader. */
   'redis-error': { error: unknown };
+  /** A key became hot (option `hotKeys`): its estimated reads in the detector's window reached the threshold. `pinned`: its value is kept in memory from now on. */
+  'hot-key': { key: string; estimate: number; pinned: boolean };
+  /** A hot key cooled down (or a hotter key took its place); it is no longer pinned. */
+  'hot-key-cooled': { key: string; estimate: number };
   /** The circuit breaker opened (Redis is skipped) or closed again. */
   'breaker-open': Record<string, never>;
   'breaker-close': Record<string, never>;

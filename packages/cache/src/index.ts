@@ -1,4 +1,4 @@
-export { Cache, type Loader, type LoaderContext, type ManyLoader, type ValueOf } from './cache.js';
+export { Cache, type CacheHotKey, type Loader, type LoaderContext, type ManyLoader, type ValueOf } from './cache.js';
 export { errors, LoaderTimeoutError, WriteThroughError } from './errors.js';
 export type { CacheEvents, CacheTier } from './events.js';
 export {

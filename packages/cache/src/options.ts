@@ -1,4 +1,5 @@
 import { durationSchema, redisConnectionSchema } from '@redkit/core';
+import { hotKeyDetectorOptionsSchema } from '@redkit/hotkeys';
 import { z } from 'zod';
 import type { Serializer } from './serializer.js';
 
@@ -140,6 +141,49 @@ export const cacheOptionsSchema = z
           .strict(),
       ])
       .default(false),
+    /**
+     * Hot-key detection: every read is counted in a HotKeyDetector
+     * (@redkit/hotkeys: count-min sketch + top-K over the last `window`);
+     * `cache.hotKeys()` lists the hot keys, and `hot-key` / `hot-key-cooled`
+     * events report changes. With `pin`, hot keys are kept in memory (see
+     * docs/cache.md, "Hot keys"). `false` records nothing. @default false
+     */
+    hotKeys: z
+      .union([
+        z.literal(false),
+        hotKeyDetectorOptionsSchema.extend({
+          /**
+           * Keep hot keys in memory while they are hot, outside the `l1` LRU
+           * (and even without `l1`), invalidated like `l1` entries.
+           * `false` only detects. @default { maxEntries: 64 }
+           */
+          pin: z
+            .union([
+              z.literal(false),
+              z
+                .object({
+                  /** Most keys pinned at once; keys that become hot beyond it are not pinned. @default 64 */
+                  maxEntries: z.number().int().min(1).max(10_000).default(64),
+                })
+                .strict(),
+            ])
+            .default({ maxEntries: 64 }),
+        }),
+      ])
+      .default(false),
+    /**
+     * Key replication for hot keys on a cluster: every write also stores this
+     * many copies, under hash tags spread over the slot space (one per 1/N of
+     * it, so a multiple of the master count spreads them evenly), and reads
+     * pick a copy at random. Costs N + 1 writes per set or delete. 0 = off. @default 0
+     */
+    replicas: z.number().int().min(0).max(64).default(0),
+    /**
+     * A second client that reads (GET, MGET) go to, e.g. a Cluster client
+     * with `scaleReads: 'slave'` so reads are served by replicas. Writes,
+     * scripts and leases stay on `redis`. Replicas lag: see docs/cache.md. @default undefined (reads go to `redis`)
+     */
+    readRedis: redisConnectionSchema.optional(),
     /** Turns values into text and back. @default JSON */
     serializer: serializerSchema.optional(),
     /** Serialized values at least this many bytes long are gzipped. @default undefined (never) */
