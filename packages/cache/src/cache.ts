@@ -35,6 +35,9 @@ import {
 import { ReplicaKeys, setReplica, VersionFloors, versionOf } from './replicas.js';
 import { beginLoad, bumpTag, deleteEntry, releaseLease, setEntry } from './scripts.js';
 import { decodePayload, encodePayload, jsonSerializer, type Serializer } from './serializer.js';
+import { createWriteBehindLog, type WriteBehindLog } from './write-behind.js';
+import { WriteBehindFlusher } from './write-behind-flusher.js';
+import { type FlusherOptions, flusherOptionsSchema } from './write-behind-options.js';
 
 /** What a loader gets: the key, a signal aborted at the hard timeout, and the stale value if there is one. */
 export interface LoaderContext<Value> {
@@ -151,6 +154,8 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   readonly namespace: string;
   private readonly options: ResolvedCacheOptions;
   private readonly keys: CacheKeys;
+  /** The partition streams of `writeBehind`, when enabled. */
+  private readonly writeLog: WriteBehindLog | undefined;
   private readonly driver: RedisDriver;
   private readonly clock: ServerClock;
   private readonly call: CallOptions | undefined;
@@ -176,9 +181,12 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   constructor(options: CacheOptions<Schema>) {
     this.options = parseOptions(cacheOptionsSchema, options, 'Cache');
     const { schema, schemaVersion } = this.options;
+    // Write-behind keeps each key under its partition stream's hash tag (see write-behind.ts).
+    this.writeLog = createWriteBehindLog(this.options);
     this.keys = new CacheKeys(
       this.options.namespace,
       schemaVersion !== undefined ? `v${schemaVersion}` : schema ? 'v1' : undefined,
+      this.writeLog?.streamOf,
     );
     this.namespace = this.keys.namespace;
     this.driver = driverFor(this.options.redis);
@@ -442,6 +450,87 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       throw new WriteThroughError(key, { cause: error });
     }
     return saved;
+  }
+
+  /**
+   * Write-behind: stores `value` in the cache and, in the same atomic step,
+   * appends the write to its partition stream, from which a flusher
+   * (`writeBehindFlusher`) persists it to the source later. Once it resolves
+   * the write is in Redis (as durable as the server's persistence and
+   * replication; see docs/cache.md, "Write-behind"); it never resolves
+   * without recording the write. Needs the cache option `writeBehind`.
+   *
+   * @returns the write's version (grows with every write of the key).
+   * @throws RedisUnavailableError when Redis cannot be written (the write may or may not be recorded when the call timed out);
+   *   InvalidOptionsError before anything is written.
+   * @example
+   * ```ts
+   * const carts = new Cache({ redis, namespace: 'carts', ttl: '1h', writeBehind: { partitions: 8 } })
+   * await carts.writeBehind(`cart:${id}`, cart)
+   * ```
+   */
+  async writeBehind(key: string, value: ValueOf<Schema>, options?: WriteOptions): Promise<number> {
+    const context = 'Cache.writeBehind()';
+    const log = this.writeBehindLog(context);
+    const settings = this.settings(options, writeOptionsSchema, context);
+    this.checkKey(key, context);
+    const encoded = log.encode(value, this.options.compressAbove, context);
+    const tagVersions = await this.readTagVersions(settings.tags);
+    const ttl = Math.max(1, Math.round(settings.ttl * (1 - this.options.jitter * Math.random())));
+    const write = { key, entryKey: this.keys.entry(key), ttl, grace: settings.grace, channel: this.keys.channel };
+    const version = await this.redis(() =>
+      log.append(this.driver, { ...write, ...encoded, tags: encodeTags(tagVersions) }, this.call),
+    );
+    this.memory?.invalidate(key, version);
+    this.floors?.raise(key, version);
+    return version;
+  }
+
+  /**
+   * Write-behind delete: a tombstone in the cache (newer than any load in
+   * flight, as `delete` writes) and a delete for the flusher, atomically.
+   *
+   * @returns the delete's version.
+   * @throws RedisUnavailableError, InvalidOptionsError as `writeBehind`.
+   */
+  async writeBehindDelete(key: string): Promise<number> {
+    const context = 'Cache.writeBehindDelete()';
+    const log = this.writeBehindLog(context);
+    this.checkKey(key, context);
+    const write = { key, entryKey: this.keys.entry(key), ttl: this.options.hardTimeout + 1_000, grace: 0 };
+    const version = await this.redis(() =>
+      log.append(
+        this.driver,
+        { ...write, payload: undefined, plain: undefined, tags: '', channel: this.keys.channel },
+        this.call,
+      ),
+    );
+    this.memory?.invalidate(key, version);
+    this.floors?.raise(key, version);
+    return version;
+  }
+
+  /**
+   * Starts a flusher that applies this cache's write-behind writes to `sink`
+   * in batches, in the consumer group `group` (@redkit/queue). Run one or
+   * more per deployment; `stop()` it on shutdown.
+   *
+   * @throws InvalidOptionsError synchronously for bad options; nothing is written.
+   * @example
+   * ```ts
+   * const flusher = carts.writeBehindFlusher({ group: 'db', sink: (writes) => db.upsertNewer(writes) })
+   * ```
+   */
+  writeBehindFlusher(options: FlusherOptions<ValueOf<Schema>>): WriteBehindFlusher<ValueOf<Schema>> {
+    const context = 'Cache.writeBehindFlusher()';
+    const log = this.writeBehindLog(context);
+    const resolved = parseOptions(flusherOptionsSchema, options, context);
+    return new WriteBehindFlusher(this.options.redis, log, resolved, this.serializer, this.options.timeout);
+  }
+
+  private writeBehindLog(context: string): WriteBehindLog {
+    if (this.writeLog) return this.writeLog;
+    throw new InvalidOptionsError([{ path: 'writeBehind', message: 'is not enabled for this cache' }], { context });
   }
 
   /** Invalidates every entry stored with any of these tags, in every process. */

@@ -12,3 +12,12 @@ export {
   writeOptionsSchema,
 } from './options.js';
 export { jsonSerializer, type Serializer } from './serializer.js';
+export { SinkTimeoutError, type WriteBehindEvents, WriteBehindFlusher } from './write-behind-flusher.js';
+export {
+  type FlusherOptions,
+  flusherOptionsSchema,
+  type WriteBehindOptions,
+  type WriteBehindSink,
+  type WriteBehindWrite,
+  writeBehindSchema,
+} from './write-behind-options.js';

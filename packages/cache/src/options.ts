@@ -2,6 +2,7 @@ import { durationSchema, redisConnectionSchema } from '@redkit/core';
 import { hotKeyDetectorOptionsSchema } from '@redkit/hotkeys';
 import { z } from 'zod';
 import type { Serializer } from './serializer.js';
+import { writeBehindSchema } from './write-behind-options.js';
 
 const day = 86_400_000;
 const duration = (min = 0, max = 365 * day) => durationSchema({ min, max });
@@ -211,6 +212,12 @@ export const cacheOptionsSchema = z
       })
       .strict()
       .default({ failures: 5, cooldown: 5_000 }),
+    /**
+     * Durable write-behind: `{ partitions, stream }` enables
+     * `writeBehind(key, value)` and `writeBehindFlusher()` (see docs/cache.md,
+     * "Write-behind"). It changes where keys live. @default false
+     */
+    writeBehind: z.union([z.literal(false), writeBehindSchema]).default(false),
   })
   .strict();
 

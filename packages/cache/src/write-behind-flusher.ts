@@ -1,4 +1,4 @@
-import { type RedisConnection, TelemetryEmitter } from '@redkit/core';
+import { type RedisConnection, RedkitError, TelemetryEmitter } from '@redkit/core';
 import {
   type Consumer,
   type MessageContext,
@@ -18,6 +18,13 @@ export type WriteBehindEvents = {
   /** The sink failed; the writes concerned are retried with backoff (dead-lettered after `maxDeliveries`). */
   'sink-error': { partition: number; writes: number; error: unknown };
 };
+
+/** The sink did not settle within `sinkTimeout`: its writes are retried (they may still land: the sink must be idempotent). */
+export class SinkTimeoutError extends RedkitError {
+  constructor(timeoutMs: number) {
+    super('E_CACHE_SINK_TIMEOUT', `the write-behind sink did not settle within ${timeoutMs} ms`);
+  }
+}
 
 /** A stream message as `write-behind-entry.lua` writes it. */
 interface StoredWrite {
@@ -76,6 +83,9 @@ export class WriteBehindFlusher<Value = unknown> {
   private readonly consumers: Consumer<unknown>[];
   private readonly sink: WriteBehindSink<Value>;
   private readonly serializer: Serializer;
+  private readonly sinkTimeout: number;
+  /** Sink-call timers, cleared by `stop` (a sink still hanging then is abandoned with its writes pending). */
+  private readonly sinkTimers = new Set<NodeJS.Timeout>();
   /** Per partition: writes delivered and not yet handed to the sink. */
   private readonly batches: Waiting[][];
   /** Per partition: whether a sink call is scheduled or running (one at a time per partition). */
@@ -95,6 +105,7 @@ export class WriteBehindFlusher<Value = unknown> {
     this.events = new TelemetryEmitter<WriteBehindEvents>('cache');
     this.sink = options.sink as WriteBehindSink<Value>;
     this.serializer = serializer;
+    this.sinkTimeout = options.sinkTimeout;
     this.queues = log.streams.map(
       (stream) => new StreamQueue({ redis, stream, namespace: log.queueNamespace, ...(timeout ? { timeout } : {}) }),
     );
@@ -136,6 +147,8 @@ export class WriteBehindFlusher<Value = unknown> {
       clearTimeout(this.trimTimer);
       await this.trimming;
       const results = await Promise.all(this.consumers.map((consumer) => consumer.stop(options)));
+      for (const timer of this.sinkTimers) clearTimeout(timer);
+      this.sinkTimers.clear();
       return {
         finished: results.reduce((sum, result) => sum + result.finished, 0),
         unfinished: results.reduce((sum, result) => sum + result.unfinished, 0),
@@ -202,17 +215,18 @@ export class WriteBehindFlusher<Value = unknown> {
     const groups = [...latest.values()];
     const writes = groups.map((group) => group.write);
     try {
-      await this.sink(writes, { partition });
+      await this.callSink(writes, partition);
     } catch (error) {
       this.events.emit('sink-error', { partition, writes: writes.length, error });
-      if (groups.length === 1) {
-        settle(groups[0]?.waiting ?? [], error);
+      // A sink that hangs is not retried write by write: each would hang as long.
+      if (groups.length === 1 || error instanceof SinkTimeoutError) {
+        for (const group of groups) settle(group.waiting, error);
         return;
       }
       // One write may be the cause: try each alone, so the others are not held back with it.
       for (const group of groups) {
         try {
-          await this.sink([group.write], { partition });
+          await this.callSink([group.write], partition);
           settle(group.waiting);
         } catch (single) {
           settle(group.waiting, single);
@@ -222,6 +236,33 @@ export class WriteBehindFlusher<Value = unknown> {
     }
     this.events.emit('flushed', { partition, writes: writes.length, coalesced: waiting.length - writes.length });
     for (const group of groups) settle(group.waiting);
+  }
+
+  /** The sink, bounded by `sinkTimeout` (the call itself may still finish later: writes are idempotent). */
+  private callSink(writes: readonly WriteBehindWrite<Value>[], partition: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.sinkTimers.delete(timer);
+        reject(new SinkTimeoutError(this.sinkTimeout));
+      }, this.sinkTimeout);
+      this.sinkTimers.add(timer);
+      const done = () => {
+        clearTimeout(timer);
+        this.sinkTimers.delete(timer);
+      };
+      Promise.resolve()
+        .then(() => this.sink(writes, { partition }))
+        .then(
+          () => {
+            done();
+            resolve();
+          },
+          (error: unknown) => {
+            done();
+            reject(error);
+          },
+        );
+    });
   }
 
   private decode(stored: StoredWrite): WriteBehindWrite<Value> {

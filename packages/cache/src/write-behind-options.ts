@@ -84,6 +84,12 @@ export const flusherOptionsSchema = z
     visibilityTimeout: durationSchema({ min: 10, max: day }).default(30_000),
     /** How often a flusher looks for writes stuck with a dead one. @default half the visibility timeout */
     claimInterval: durationSchema({ min: 10, max: day }).optional(),
+    /**
+     * A sink call that has not settled after this long fails (its writes are
+     * retried), so a hung database does not stall the partition while the
+     * flusher keeps renewing its claim. @default "1m"
+     */
+    sinkTimeout: durationSchema({ min: 1, max: day }).default(60_000),
     /** Attempts of one write before it goes to the partition's dead letters. @default 10 */
     maxDeliveries: z.number().int('must be a whole number').min(1).max(1_000).default(10),
     /** Delay between attempts of a failed write. @default { initial: "1s", max: "5m", jitter: 0.5 } */
