@@ -1,3 +1,4 @@
 import { packageBuild } from '../../tsup.base.js';
 
-export default packageBuild({ index: 'src/index.ts' });
+// bullmq is an optional peer, loaded only by the /bullmq subpath.
+export default packageBuild({ index: 'src/index.ts', bullmq: 'src/bullmq.ts' }, { external: ['bullmq'] });
