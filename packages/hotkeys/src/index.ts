@@ -6,6 +6,8 @@ export {
   type HotKeyDetectorOptions,
   hotKeyDetectorOptionsSchema,
   maxSpread,
+  type ResolvedHotKeyDetectorOptions,
+  type ResolvedShardedCounterOptions,
   type ShardedCounterOptions,
   shardedCounterOptionsSchema,
 } from './options.js';

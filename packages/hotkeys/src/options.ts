@@ -6,7 +6,7 @@ export const maxSpread = 1024;
 /** Longest `base` of `spreadTags`, in characters. */
 export const maxBaseLength = 1024;
 
-/** Options of `new HotKeyDetector()`. */
+/** Zod schema of the options of `new HotKeyDetector()` (what the constructor parses). */
 export const hotKeyDetectorOptionsSchema = z
   .object({
     /**
@@ -47,6 +47,7 @@ export const hotKeyDetectorOptionsSchema = z
   .strict();
 /** Options of `new HotKeyDetector()`. */
 export type HotKeyDetectorOptions = z.input<typeof hotKeyDetectorOptionsSchema>;
+/** The options of a `HotKeyDetector` after parsing, defaults applied (`window` in ms). */
 export type ResolvedHotKeyDetectorOptions = z.output<typeof hotKeyDetectorOptionsSchema>;
 
 /** Arguments of `spreadTags(base, count)`. */
@@ -64,7 +65,7 @@ export const spreadTagsArgsSchema = z
   })
   .strict();
 
-/** Options of `new ShardedCounter()`. */
+/** Zod schema of the options of `new ShardedCounter()` (what the constructor parses). */
 export const shardedCounterOptionsSchema = z
   .object({
     redis: redisConnectionSchema,
@@ -108,6 +109,7 @@ export const shardedCounterOptionsSchema = z
   .strict();
 /** Options of `new ShardedCounter()`. */
 export type ShardedCounterOptions = z.input<typeof shardedCounterOptionsSchema>;
+/** The options of a `ShardedCounter` after parsing, defaults applied (durations in ms). */
 export type ResolvedShardedCounterOptions = z.output<typeof shardedCounterOptionsSchema>;
 
 /** The amount of `increment(by)`: a safe integer (negative decrements). */
