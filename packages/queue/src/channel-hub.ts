@@ -1,4 +1,11 @@
-import { keySlot, type RedisConnection, RedisUnavailableError, withDeadline } from '@redkit/core';
+import {
+  keySlot,
+  RedisCommandError,
+  type RedisConnection,
+  RedisUnavailableError,
+  RedkitError,
+  withDeadline,
+} from '@redkit/core';
 import type { Cluster, Redis } from 'ioredis';
 
 /** How a channel is subscribed: `SUBSCRIBE`, `PSUBSCRIBE` or `SSUBSCRIBE`. */
@@ -131,14 +138,11 @@ export class PubSubHub {
       if (map.get(name) === set) map.delete(name);
       this.unplaced.delete(name);
       this.closeIfEmpty();
-      throw error instanceof RedisUnavailableError
-        ? error
-        : new RedisUnavailableError(
-            `${kind === 'pattern' ? 'PSUBSCRIBE' : kind === 'sharded' ? 'SSUBSCRIBE' : 'SUBSCRIBE'} ${name}: ${message(error)}`,
-            {
-              cause: error,
-            },
-          );
+      const command = kind === 'pattern' ? 'PSUBSCRIBE' : kind === 'sharded' ? 'SSUBSCRIBE' : 'SUBSCRIBE';
+      if (error instanceof RedkitError) throw error;
+      // A refusal (NOPERM, an unknown command on an old server) is an answer, not an outage.
+      if (isReplyError(error)) throw new RedisCommandError(`${command} ${name}`, message(error), { cause: error });
+      throw new RedisUnavailableError(`${command} ${name}: ${message(error)}`, { cause: error });
     }
   }
 

@@ -1,5 +1,6 @@
-import { driverFor, InvalidOptionsError, RedisUnavailableError } from '@redkit/core';
+import { driverFor, InvalidOptionsError, RedisCommandError, RedisUnavailableError } from '@redkit/core';
 import { Channel, type ChannelEvents, ChannelPattern, errors } from '@redkit/queue';
+import { createAclUser } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
 import { describe, expect, it } from 'vitest';
@@ -160,6 +161,54 @@ describeTopologies('Channel', (t) => {
     await waitFor(() => got.length === 2, 5_000, 'two matching messages');
     expect(got).toEqual(['orders.eu=e', 'orders.us=u']);
     await pattern.close();
+  });
+
+  it('works as a least-privilege ACL user with exactly the documented pub/sub commands and channels', async () => {
+    const user = await createAclUser(t.redis, {
+      commands: [
+        'publish',
+        'subscribe',
+        'unsubscribe',
+        'psubscribe',
+        'punsubscribe',
+        'spublish',
+        'ssubscribe',
+        'sunsubscribe',
+      ],
+      keys: [],
+      // PSUBSCRIBE needs its pattern listed literally.
+      channels: [`${t.namespace}:*`, `${t.namespace}:{acl-*}`],
+    });
+    try {
+      const redis = t.client({ username: user.username, password: user.password });
+      const channel = new Channel({ redis, namespace: t.namespace, name: 'acl', schema: order });
+      const pattern = new ChannelPattern({ redis, namespace: t.namespace, pattern: 'acl-*', schema: order });
+      const classic = new Channel({
+        redis,
+        namespace: t.namespace,
+        name: 'acl-classic',
+        schema: order,
+        sharded: false,
+      });
+      const got: string[] = [];
+      await channel.subscribe((message) => {
+        got.push(message.id);
+      });
+      await pattern.subscribe((message, context) => {
+        got.push(`${context.channel}:${message.id}`);
+      });
+      await channel.publish({ id: 'a', total: 1 });
+      await classic.publish({ id: 'b', total: 1 });
+      await waitFor(() => got.length === 2, 5_000, 'both messages');
+      expect(got.sort()).toEqual(['a', 'acl-classic:b']);
+      await Promise.all([channel.close(), pattern.close()]);
+      // Channels outside the namespace are refused by the server.
+      const outside = new Channel({ redis, namespace: 'elsewhere', name: 'x' });
+      await expect(outside.publish('x')).rejects.toThrow(RedisCommandError);
+      await expect(outside.subscribe(() => {})).rejects.toThrow(/NOPERM/);
+    } finally {
+      await user.remove();
+    }
   });
 
   it('works with ioredis 5 clients too', async () => {
