@@ -22,10 +22,11 @@ export class LiveDashboard {
 
   async snapshot() {
     const { metrics, orders, scores, db } = this.services;
-    const [stats, inUse, top] = await Promise.all([
+    const [stats, inUse, top, dead] = await Promise.all([
       orders.queue.stats(),
       orders.semaphore.holders(databaseResource),
       scores.top(10),
+      orders.queue.deadLetters.list({ count: 5 }),
     ]);
     const group = stats.groups.find((g) => g.name === 'order-writers');
     const c = metrics.counters;
@@ -57,6 +58,13 @@ export class LiveDashboard {
       },
       permits: { limit: orders.semaphore.limit, inUse, waits: c.permitWaits, acquired: c.permitsAcquired },
       leaderboard: top.map(({ member, score, rank }) => ({ member, score, rank })),
+      // The oldest few, as GET /admin/dead-letters lists them (that endpoint has them all, and replays them).
+      deadLetters: dead.map((letter) => ({
+        id: letter.id,
+        productId: (letter.message as { productId?: number } | undefined)?.productId,
+        attempts: letter.attempts,
+        error: letter.error,
+      })),
     };
   }
 

@@ -1,4 +1,5 @@
-import { randomBytes, scryptSync } from 'node:crypto';
+import { randomBytes, scrypt } from 'node:crypto';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -100,14 +101,20 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   };
 }
 
-/** scrypt with a per-user salt: the seed users' passwords are all "password". */
-export function hashPassword(password: string, salt = randomBytes(16).toString('hex')): string {
-  return `${salt}:${scryptSync(password, salt, 32).toString('hex')}`;
+const scryptAsync = promisify(scrypt) as (password: string, salt: string, length: number) => Promise<Buffer>;
+
+/**
+ * scrypt with a per-user salt (the seed users' passwords are all "password").
+ * Asynchronous: scrypt is slow on purpose, and must not stall the event loop
+ * (a stalled loop makes every Redis call of the process time out).
+ */
+export async function hashPassword(password: string, salt = randomBytes(16).toString('hex')): Promise<string> {
+  return `${salt}:${(await scryptAsync(password, salt, 32)).toString('hex')}`;
 }
 
-export function checkPassword(password: string, stored: string): boolean {
+export async function checkPassword(password: string, stored: string): Promise<boolean> {
   const [salt] = stored.split(':');
-  return salt !== undefined && hashPassword(password, salt) === stored;
+  return salt !== undefined && (await hashPassword(password, salt)) === stored;
 }
 
 /** Seed stores around central Paris, so "nearby" has something to find. */
@@ -157,7 +164,7 @@ async function migrate(db: Database): Promise<void> {
       ]);
     }
     // One hash for all seed users: scrypt is deliberately slow.
-    const hash = hashPassword('password');
+    const hash = await hashPassword('password');
     for (const user of seedUsers) {
       await tx.query('INSERT INTO users (id, password_hash, role) VALUES ($1, $2, $3)', [
         user,

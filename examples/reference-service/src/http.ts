@@ -55,6 +55,12 @@ export function errorHandler(error: unknown, _req: Request, res: Response, _next
     res.status(error.status).json({ error: error.message });
     return;
   }
+  // Redis unreachable is an outage to alert on, not a bug: one line, and 503 so clients retry later.
+  if ((error as { code?: string }).code === 'E_REDIS_UNAVAILABLE') {
+    console.error(`request failed: ${(error as Error).message}`);
+    res.status(503).json({ error: 'temporarily unavailable' });
+    return;
+  }
   console.error('request failed:', error);
   res.status(500).json({ error: 'internal error' });
 }

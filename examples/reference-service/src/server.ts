@@ -38,7 +38,9 @@ export interface RunningService {
 /** Starts the whole service: Redis (given or embedded), the database, the patterns, the workers, HTTP. */
 export async function startService(options: StartOptions = {}): Promise<RunningService> {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  let closing = false;
   const cleanup = async () => {
+    closing = true;
     for (const step of cleanups.splice(0).reverse()) {
       try {
         await step();
@@ -57,7 +59,20 @@ export async function startService(options: StartOptions = {}): Promise<RunningS
       redisUrl = embeddedRedis.url;
     }
     const redis = connect(redisUrl);
-    cleanups.push(() => redis.quit());
+    // ioredis reconnects by itself; calls fail fast meanwhile (the patterns' timeouts and failure modes decide).
+    let reported = false;
+    redis.on('error', (error: Error) => {
+      if (!reported && !closing) console.error(`redis: ${error.message} (reconnecting)`);
+      reported = true;
+    });
+    redis.on('ready', () => {
+      reported = false;
+    });
+    cleanups.push(async () => {
+      // quit() waits for replies; a server already gone (Ctrl-C reaches it too) must not hold up the exit.
+      await Promise.race([redis.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 500))]);
+      redis.disconnect();
+    });
     const db = await openDatabase({
       url: options.databaseUrl,
       ...(options.databaseSchema ? { schema: options.databaseSchema, dropOnClose: true } : {}),

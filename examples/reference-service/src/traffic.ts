@@ -4,11 +4,15 @@ import { discontinuedProductId, seedStores, seedUsers } from './db.js';
 class Client {
   private cookie = '';
 
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly signal: AbortSignal,
+  ) {}
 
   async request(method: string, path: string, body?: unknown): Promise<number> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
+      signal: this.signal,
       headers: {
         ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         ...(this.cookie ? { Cookie: this.cookie } : {}),
@@ -63,7 +67,7 @@ export function startTraffic(baseUrl: string, options: TrafficOptions = {}): Tra
   const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
 
   const browse = async (user: string) => {
-    const client = new Client(baseUrl);
+    const client = new Client(baseUrl, signal);
     count(await client.request('POST', '/login', { username: user, password: 'password' }));
     while (!signal.aborted) {
       const roll = Math.random();
@@ -94,7 +98,7 @@ export function startTraffic(baseUrl: string, options: TrafficOptions = {}): Tra
 
   // Sends a burst every few seconds: the API bucket runs dry and answers 429 with RateLimit headers.
   const burst = async (user: string) => {
-    const client = new Client(baseUrl);
+    const client = new Client(baseUrl, signal);
     count(await client.request('POST', '/login', { username: user, password: 'password' }));
     while (!signal.aborted) {
       const statusesOfBurst = await Promise.all(

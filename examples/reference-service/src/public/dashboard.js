@@ -67,6 +67,15 @@ function render(s) {
     )
     .join('');
 
+  $('dead').innerHTML = s.deadLetters
+    .map(
+      (d) =>
+        `<tr><td>${escapeHtml(d.id)}</td><td>product ${d.productId ?? '?'}</td><td>${d.attempts} attempts</td>` +
+        `<td class="error">${escapeHtml(d.error)}</td></tr>`,
+    )
+    .join('');
+  $('dead-empty').hidden = s.deadLetters.length > 0;
+
   setText('db', s.database);
   setText('uptime', s.uptimeSeconds);
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);

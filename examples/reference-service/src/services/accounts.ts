@@ -36,7 +36,7 @@ export class Accounts {
       'SELECT id, password_hash, role FROM users WHERE id = $1',
       [username],
     );
-    if (!row || !checkPassword(password, row.password_hash)) return undefined;
+    if (!row || !(await checkPassword(password, row.password_hash))) return undefined;
     return { id: row.id, role: row.role };
   }
 

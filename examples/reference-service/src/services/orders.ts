@@ -117,7 +117,7 @@ export class Orders {
   }
 
   /** Stops the workers, giving running handlers up to `deadlineMs`. */
-  async stop(deadlineMs = 5_000): Promise<void> {
+  async stop(deadlineMs = 2_000): Promise<void> {
     const consumers = this.consumers.splice(0);
     await Promise.all(consumers.map((consumer) => consumer.stop({ deadlineMs })));
   }
