@@ -474,7 +474,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const log = this.writeBehindLog(context);
     const settings = this.settings(options, writeOptionsSchema, context);
     this.checkKey(key, context);
-    const encoded = log.encode(value, this.options.compressAbove, context);
+    const encoded = await log.encode(value, this.options.compressAbove, context);
     const tagVersions = await this.readTagVersions(settings.tags);
     const ttl = Math.max(1, Math.round(settings.ttl * (1 - this.options.jitter * Math.random())));
     const write = { key, entryKey: this.keys.entry(key), ttl, grace: settings.grace, channel: this.keys.channel };
@@ -525,7 +525,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const context = 'Cache.writeBehindFlusher()';
     const log = this.writeBehindLog(context);
     const resolved = parseOptions(flusherOptionsSchema, options, context);
-    return new WriteBehindFlusher(this.options.redis, log, resolved, this.serializer, this.options.timeout);
+    return new WriteBehindFlusher(this.options.redis, log, resolved, this.options.timeout);
   }
 
   private writeBehindLog(context: string): WriteBehindLog {

@@ -7,7 +7,6 @@ import {
   type StopResult,
   StreamQueue,
 } from '@redkit/queue';
-import type { Serializer } from './serializer.js';
 import type { WriteBehindLog } from './write-behind.js';
 import type { ResolvedFlusherOptions, WriteBehindSink, WriteBehindWrite } from './write-behind-options.js';
 
@@ -82,7 +81,7 @@ export class WriteBehindFlusher<Value = unknown> {
   readonly ready: Promise<void>;
   private readonly consumers: Consumer<unknown>[];
   private readonly sink: WriteBehindSink<Value>;
-  private readonly serializer: Serializer;
+  private readonly log: WriteBehindLog;
   private readonly sinkTimeout: number;
   /** Sink-call timers, cleared by `stop` (a sink still hanging then is abandoned with its writes pending). */
   private readonly sinkTimers = new Set<NodeJS.Timeout>();
@@ -99,12 +98,11 @@ export class WriteBehindFlusher<Value = unknown> {
     redis: RedisConnection,
     log: WriteBehindLog,
     options: ResolvedFlusherOptions,
-    serializer: Serializer,
     timeout: number | undefined,
   ) {
     this.events = new TelemetryEmitter<WriteBehindEvents>('cache');
     this.sink = options.sink as WriteBehindSink<Value>;
-    this.serializer = serializer;
+    this.log = log;
     this.sinkTimeout = options.sinkTimeout;
     this.queues = log.streams.map(
       (stream) => new StreamQueue({ redis, stream, namespace: log.queueNamespace, ...(timeout ? { timeout } : {}) }),
@@ -198,9 +196,9 @@ export class WriteBehindFlusher<Value = unknown> {
     for (const item of waiting) {
       let write: WriteBehindWrite<Value>;
       try {
-        write = this.decode(item.write);
+        write = await this.decode(item.write);
       } catch (error) {
-        // Not a write this cache can read (e.g. another serializer): retried, then dead-lettered for inspection.
+        // Not a write this cache can read (another serializer, a changed schema): retried, then dead-lettered for inspection.
         item.reject(error);
         continue;
       }
@@ -265,16 +263,17 @@ export class WriteBehindFlusher<Value = unknown> {
     });
   }
 
-  private decode(stored: StoredWrite): WriteBehindWrite<Value> {
+  /** The write as the sink gets it: the value decoded and, with a schema, the schema's output. */
+  private async decode(stored: StoredWrite): Promise<WriteBehindWrite<Value>> {
     if (typeof stored !== 'object' || stored === null || typeof stored.key !== 'string') {
       throw new TypeError('not a write-behind message');
     }
     const { key, version } = stored;
     if (stored.deleted === true) return { key, version, value: undefined, deleted: true };
-    if (typeof stored.text === 'string') {
-      return { key, version, value: this.serializer.deserialize(stored.text) as Value, deleted: false };
-    }
-    return { key, version, value: stored.value as Value, deleted: false };
+    const raw = typeof stored.text === 'string' ? this.log.serializer.deserialize(stored.text) : stored.value;
+    const checked = await this.log.validate(raw);
+    if (!checked.ok) throw new TypeError(`the value fails the cache's schema: ${checked.issues}`);
+    return { key, version, value: checked.value as Value, deleted: false };
   }
 
   private scheduleTrim(ms: number): void {

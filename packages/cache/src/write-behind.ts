@@ -1,5 +1,6 @@
 import { type CallOptions, InvalidOptionsError, Keyspace, type RedisDriver, warnIfEvictable } from '@redkit/core';
 import { partitionOf, partitionStreams } from '@redkit/queue';
+import type { StandardSchema } from './options.js';
 import { writeBehindEntry } from './scripts.js';
 import { type EncodedPayload, encodePayload, jsonSerializer, type Serializer } from './serializer.js';
 import type { ResolvedWriteBehindOptions } from './write-behind-options.js';
@@ -9,6 +10,7 @@ interface CacheSettings {
   readonly namespace: string;
   readonly writeBehind: ResolvedWriteBehindOptions | false;
   readonly serializer?: Serializer | undefined;
+  readonly schema?: StandardSchema | undefined;
   readonly replicas?: number;
 }
 
@@ -25,7 +27,12 @@ export function createWriteBehindLog(options: CacheSettings): WriteBehindLog | u
       { context: 'Cache' },
     );
   }
-  return new WriteBehindLog(options.namespace, options.writeBehind, options.serializer ?? jsonSerializer);
+  return new WriteBehindLog(
+    options.namespace,
+    options.writeBehind,
+    options.serializer ?? jsonSerializer,
+    options.schema,
+  );
 }
 
 /** One write to record: the entry to store and the message the flusher reads. */
@@ -58,11 +65,20 @@ export class WriteBehindLog {
   readonly queueNamespace: string;
   /** The partition streams' names, by partition. */
   readonly streams: readonly string[];
+  /** The cache's serializer: the flusher decodes `text` messages with it. */
+  readonly serializer: Serializer;
+  /** The cache's schema: values are checked on write, and the flusher hands the sink its output. */
+  readonly schema: StandardSchema | undefined;
   private readonly queueKeys: Keyspace;
-  private readonly serializer: Serializer;
   private warned = false;
 
-  constructor(namespace: string, options: ResolvedWriteBehindOptions, serializer: Serializer) {
+  constructor(
+    namespace: string,
+    options: ResolvedWriteBehindOptions,
+    serializer: Serializer,
+    schema: StandardSchema | undefined,
+  ) {
+    this.schema = schema;
     this.queueNamespace = `${namespace}:write-behind`;
     this.queueKeys = new Keyspace(this.queueNamespace);
     this.streams = partitionStreams(options.stream, options.partitions);
@@ -78,20 +94,41 @@ export class WriteBehindLog {
   }
 
   /**
-   * Serializes a value for the entry and the message; a value the serializer
-   * cannot handle is an InvalidOptionsError naming `value`, before any write.
+   * Checks a value against the cache's schema and serializes it for the entry
+   * and the message; a value that fails either is an InvalidOptionsError
+   * naming `value`, before any write (the flusher would only dead-letter it).
    */
-  encode(value: unknown, compressAbove: number | undefined, context: string): Pick<RecordedWrite, 'payload' | 'plain'> {
+  async encode(
+    value: unknown,
+    compressAbove: number | undefined,
+    context: string,
+  ): Promise<Pick<RecordedWrite, 'payload' | 'plain'>> {
     const invalid = (message: string, cause?: unknown) =>
       new InvalidOptionsError([{ path: 'value', message }], { context, cause });
     if (value === undefined) throw invalid('must not be undefined (use writeBehindDelete to delete)');
+    let encoded: Pick<RecordedWrite, 'payload' | 'plain'> & { payload: EncodedPayload };
     try {
       const payload = encodePayload(value, this.serializer, compressAbove);
       // The message carries the serializer's text, never gzipped: serialized again only for large values.
-      return { payload, plain: payload.compressed ? this.serializer.serialize(value) : undefined };
+      encoded = { payload, plain: payload.compressed ? this.serializer.serialize(value) : undefined };
     } catch (error) {
       throw invalid(`cannot be serialized: ${error instanceof Error ? error.message : String(error)}`, error);
     }
+    if (this.schema) {
+      // Checked as readers and the flusher will see it: decoded from its text.
+      const result = await this.validate(this.serializer.deserialize(encoded.plain ?? encoded.payload.text));
+      if (!result.ok) throw invalid(`fails the cache's schema: ${result.issues}`);
+    }
+    return encoded;
+  }
+
+  /** The schema's output for a value, or its issues as text (the value itself without a schema). */
+  async validate(value: unknown): Promise<{ ok: true; value: unknown } | { ok: false; issues: string }> {
+    if (!this.schema) return { ok: true, value };
+    let result = this.schema['~standard'].validate(value);
+    if (result instanceof Promise) result = await result;
+    if (result.issues) return { ok: false, issues: result.issues.map((issue) => issue.message).join('; ') };
+    return { ok: true, value: result.value };
   }
 
   /** Stores the entry (or tombstone) and appends the write to its partition, atomically; resolves the version. */

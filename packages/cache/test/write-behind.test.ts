@@ -4,6 +4,7 @@ import { StreamQueue } from '@redkit/queue';
 import { createAclUser, type StandaloneRedis, startStandalone } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { keysOf } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,6 +111,25 @@ describeTopologies('write-behind', (t) => {
       await flusher.stop();
       await cache.close();
     }
+  });
+
+  it('with a schema, values are checked on write and the sink gets the schema output', async () => {
+    const schema = z.object({ at: z.iso.datetime().transform((text) => new Date(text)) });
+    const cache = new Cache({ redis: t.redis, namespace: `${t.namespace}:schema`, writeBehind: {}, schema });
+    const table = new VersionedTable();
+    const at = new Date('2026-01-02T03:04:05.000Z');
+    // A Date is stored as JSON text; readers and the flusher decode it back through the schema.
+    await cache.writeBehind('a', { at });
+    await expect(cache.writeBehind('b', { at: 'yesterday' } as never)).rejects.toThrow(
+      /value: fails the cache's schema/,
+    );
+    expect(await cache.get('a')).toEqual({ at });
+    const flusher = cache.writeBehindFlusher({ blockMs: 100, sink: (writes) => table.apply(writes) });
+    await waitFor(() => table.rows.has('a'), 10_000, 'the write flushed');
+    expect(table.rows.get('a')?.value).toEqual({ at });
+    expect(table.rows.has('b')).toBe(false);
+    await flusher.stop();
+    await cache.close();
   });
 
   it('a failing write is retried alone and dead-lettered; the rest of its batch is flushed', async () => {
