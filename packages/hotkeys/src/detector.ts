@@ -82,10 +82,11 @@ export class HotKeyDetector {
   }
 
   /**
-   * Counts one read of `key`. Emits `hot-key` when this read makes it hot.
+   * Counts one read of `key`; returns whether the key is hot (after this
+   * read). Emits `hot-key` when this read makes it hot.
    * O(key length + depth); allocation-free unless the key just became hot.
    */
-  record(key: string): void {
+  record(key: string): boolean {
     // Reading the clock allocates (a boxed double): do it every `clockEvery` reads only.
     if (--this.untilClock < 0) {
       this.untilClock = clockEvery - 1;
@@ -111,10 +112,10 @@ export class HotKeyDetector {
     const entry = this.hot.get(key);
     if (entry) {
       entry.estimate = estimate;
-      return;
+      return true;
     }
-    if (estimate < this.options.threshold || !this.meetsShare(estimate)) return;
-    this.admit(key, estimate);
+    if (estimate < this.options.threshold || !this.meetsShare(estimate)) return false;
+    return this.admit(key, estimate);
   }
 
   /** Estimated reads of `key` in the last `window` (never below the true count). */
@@ -164,18 +165,20 @@ export class HotKeyDetector {
     return share === 0 || estimate >= share * (this.currentTotal + this.weight * this.previousTotal);
   }
 
-  private admit(key: string, estimate: number): void {
+  /** Adds a newly hot key to the top-K table; false when the table is full of hotter keys. */
+  private admit(key: string, estimate: number): boolean {
     if (this.hot.size >= this.options.topK) {
       let coldest: Entry | undefined;
       for (const entry of this.hot.values()) {
         if (!coldest || entry.estimate < coldest.estimate) coldest = entry;
       }
-      if (!coldest || coldest.estimate >= estimate) return;
+      if (!coldest || coldest.estimate >= estimate) return false;
       this.hot.delete(coldest.key);
       this.events.emit('cooled', { key: coldest.key, estimate: coldest.estimate });
     }
     this.hot.set(key, { key, cells: this.cells.slice(), estimate });
     this.events.emit('hot-key', { key, estimate });
+    return true;
   }
 
   /** Re-estimates a tracked key; drops it (emitting `cooled`) when it is no longer hot. */

@@ -89,7 +89,9 @@ describe('HotKeyDetector', () => {
     const events: string[] = [];
     detector.on('hot-key', ({ key }) => events.push(`hot:${key}`));
     detector.on('cooled', ({ key }) => events.push(`cooled:${key}`));
-    for (let index = 0; index < 30; index++) detector.record('a');
+    // record() says whether the key is hot after that read.
+    expect(Array.from({ length: 10 }, () => detector.record('a'))).toEqual([...Array(9).fill(false), true]);
+    for (let index = 10; index < 30; index++) expect(detector.record('a')).toBe(true);
     for (let index = 0; index < 20; index++) detector.record('b');
     for (let index = 0; index < 25; index++) detector.record('c');
     expect(detector.hotKeys().map((row) => row.key)).toEqual(['a', 'c']);

@@ -15,7 +15,7 @@ describe('hotkeys public types', () => {
 
   it('the detector records strings and reports typed hot keys and events', () => {
     const detector = new HotKeyDetector({ threshold: 10, window: '5s' });
-    expectTypeOf(detector.record('a')).toEqualTypeOf<void>();
+    expectTypeOf(detector.record('a')).toEqualTypeOf<boolean>();
     expectTypeOf(detector.hotKeys()).toEqualTypeOf<HotKey[]>();
     expectTypeOf(detector.isHot('a')).toEqualTypeOf<boolean>();
     detector.on('hot-key', (event) => expectTypeOf(event).toEqualTypeOf<HotKeyEvents['hot-key']>());
