@@ -1,5 +1,6 @@
 // Fixed window: at most `limit` requests per window; the count resets when the
-// window ends (with `align: 'clock'`, at the top of each window: "resets at 12:00").
+// window ends. `align: 'first-hit'` starts a subject's window at its first request;
+// `'clock'` (the default) aligns every window to the clock: "resets at 12:00".
 import { connect } from '@redkit/core';
 import { RateLimiter } from '@redkit/ratelimit';
 
@@ -7,7 +8,7 @@ const redis = connect(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const limiter = new RateLimiter({
   redis,
   namespace: 'example-fixed-window',
-  policies: [{ name: 'minute', algorithm: 'fixed-window', limit: 3, window: '1m' }],
+  policies: [{ name: 'minute', algorithm: 'fixed-window', limit: 3, window: '1m', align: 'first-hit' }],
 });
 await limiter.reset('user:42'); // start empty, so the example can run twice
 

@@ -1,4 +1,5 @@
-// Token bucket: bursts up to `capacity`, then a steady `refillRate` per `interval`.
+// Token bucket: bursts up to `capacity`, then a steady `refillRate` per `interval`
+// (here: 5 at once, then one every 10 seconds).
 // Expensive calls can cost several tokens.
 import { connect } from '@redkit/core';
 import { RateLimiter } from '@redkit/ratelimit';
@@ -7,7 +8,7 @@ const redis = connect(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const limiter = new RateLimiter({
   redis,
   namespace: 'example-token-bucket',
-  policies: [{ name: 'burst', algorithm: 'token-bucket', capacity: 5, refillRate: 1, interval: '1s' }],
+  policies: [{ name: 'burst', algorithm: 'token-bucket', capacity: 5, refillRate: 1, interval: '10s' }],
 });
 await limiter.reset('api-key:abc'); // start full, so the example can run twice
 
