@@ -33,6 +33,26 @@ export async function readCommandCounts(redis: RedisConnection): Promise<Command
   return counts;
 }
 
+/**
+ * Commands each master has run (INFO and REPLCONF left out), in the order of
+ * their addresses, so two snapshots line up: where a workload's load goes.
+ */
+export async function readCommandsPerMaster(redis: RedisConnection): Promise<number[]> {
+  const masters = await driverFor(redis).masters();
+  const replies = await Promise.all(
+    masters.map(async (master) => {
+      const counts: CommandCounts = new Map();
+      parseCommandStats(String(await master.command<string>('INFO', ['commandstats'])), counts);
+      const server = String(await master.command<string>('INFO', ['server']));
+      const port = /^tcp_port:(\d+)/m.exec(server)?.[1] ?? '';
+      let calls = 0;
+      for (const value of counts.values()) calls += value;
+      return { port, calls };
+    }),
+  );
+  return replies.sort((a, b) => a.port.localeCompare(b.port)).map((reply) => reply.calls);
+}
+
 /** Calls per operation of each command between two snapshots (commands with no calls left out). */
 export function perOperation(before: CommandCounts, after: CommandCounts, ops: number): Map<string, number> {
   const result = new Map<string, number>();

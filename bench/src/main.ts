@@ -5,7 +5,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { driverFor, type RedisConnection } from '@redkit/core';
 import { startCluster, startStandalone } from '@redkit/testing';
-import { perOperation, readCommandCounts, readServerCpuSeconds, total } from './commandstats.js';
+import { perOperation, readCommandCounts, readCommandsPerMaster, readServerCpuSeconds, total } from './commandstats.js';
 import { type Environment, printScenario, type ScenarioResult, type TopologyResult, writeDocs } from './report.js';
 import { type LoopOptions, measure, runRounds } from './runner.js';
 import type { Scenario, Target } from './scenario.js';
@@ -65,6 +65,7 @@ async function runScenario(scenario: Scenario, target: Target, label: string, lo
     measure(variant.run, loop, async (timed) => {
       // Counted around the measured part only: warm-up and setup calls stay out.
       const before = await readCommandCounts(target.redis);
+      const mastersBefore = scenario.masterShare ? await readCommandsPerMaster(target.redis) : undefined;
       const serverCpuBefore = await readServerCpuSeconds(target.redis);
       const countedBefore = variant.count?.() ?? 0;
       const nodeCpuBefore = process.cpuUsage();
@@ -73,6 +74,7 @@ async function runScenario(scenario: Scenario, target: Target, label: string, lo
       const countedPerOp = variant.count ? (variant.count() - countedBefore) / timing.ops : undefined;
       const serverCpu = (await readServerCpuSeconds(target.redis)) - serverCpuBefore;
       const after = await readCommandCounts(target.redis);
+      const mastersAfter = mastersBefore && (await readCommandsPerMaster(target.redis));
       const commands = perOperation(before, after, timing.ops);
       console.error(`  ${label} ${scenario.name} ${variant.name}: ${Math.round(timing.opsPerSec)} ops/s`);
       return {
@@ -82,6 +84,9 @@ async function runScenario(scenario: Scenario, target: Target, label: string, lo
         nodeUsPerOp: (nodeCpu.user + nodeCpu.system) / timing.ops,
         redisUsPerOp: (serverCpu * 1e6) / timing.ops,
         countedPerOp,
+        ...(mastersBefore && mastersAfter
+          ? { masterCommands: mastersAfter.map((calls, index) => calls - (mastersBefore[index] ?? 0)) }
+          : {}),
       };
     }),
   );

@@ -13,6 +13,8 @@ export interface VariantResult extends Timing {
   readonly redisUsPerOp: number;
   /** Share of the operations with the scenario's `counted` outcome; undefined when it counts none. */
   readonly countedPerOp: number | undefined;
+  /** Commands each master ran during the measured part, for scenarios with `masterShare`. */
+  readonly masterCommands?: readonly number[];
 }
 
 /** One scenario's variants on one topology. */
@@ -49,6 +51,7 @@ interface Row {
   nodeUs: string;
   redisUs: string;
   ratio: string;
+  masters: string;
   rounds: string;
 }
 
@@ -62,14 +65,30 @@ const allColumns: [keyof Row, string][] = [
   ['nodeUs', 'node µs/op'],
   ['redisUs', 'redis µs/op'],
   ['ratio', 'ratio'],
+  ['masters', 'per-master share'],
   ['rounds', 'ops/s of each round'],
 ];
 
 /** The columns of a scenario's tables: the `counted` one only when the scenario counts an outcome. */
 function columnsOf(scenario: Scenario): [keyof Row, string][] {
   const { counted } = scenario;
-  if (counted === undefined) return allColumns.filter(([key]) => key !== 'counted');
-  return allColumns.map(([key, label]) => [key, key === 'counted' ? `${counted}/s (% of ops)` : label]);
+  const columns = scenario.masterShare ? allColumns : allColumns.filter(([key]) => key !== 'masters');
+  if (counted === undefined) return columns.filter(([key]) => key !== 'counted');
+  return columns.map(([key, label]) => [key, key === 'counted' ? `${counted}/s (% of ops)` : label]);
+}
+
+/**
+ * Each master's share of the commands, busiest first, then busiest ÷ least
+ * busy: `100 / 0 / 0 %, max/min ∞`. A dash when the masters ran (almost) nothing.
+ */
+function masterShares(commands: readonly number[] | undefined, ops: number): string {
+  if (!commands || commands.length === 0) return '';
+  const sum = commands.reduce((total, calls) => total + Math.max(0, calls), 0);
+  if (sum < ops / 100) return `— (${fixed(sum / ops)} cmds/op)`;
+  const sorted = [...commands].sort((a, b) => b - a);
+  const shares = sorted.map((calls) => Math.round((Math.max(0, calls) / sum) * 100)).join(' / ');
+  const least = sorted.at(-1) ?? 0;
+  return `${shares} %, max/min ${least > 0 ? `${((sorted[0] ?? 0) / least).toFixed(2)}` : '∞'}`;
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -91,6 +110,7 @@ function rows(scenario: Scenario, topology: TopologyResult): Row[] {
     nodeUs: median.nodeUsPerOp.toFixed(1),
     redisUs: median.redisUsPerOp.toFixed(1),
     ratio: fixed(median.opsPerSec / baseline.median.opsPerSec),
+    masters: masterShares(median.masterCommands, median.ops),
     rounds: rounds.map((round) => integer.format(round.opsPerSec)).join(' / '),
   }));
 }

@@ -41,6 +41,11 @@ export interface Scenario {
    * default. A run uses the largest of its scenarios' bounds. @default 2000
    */
   readonly commandTimeoutMs?: number;
+  /**
+   * Report each master's share of the commands (per-master `INFO
+   * commandstats` deltas), for scenarios about where load lands on a cluster.
+   */
+  readonly masterShare?: boolean;
   /** Variants bound to `target`; made per target because they capture its client. */
   variants(target: Target): Variant[];
 }

@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario.js';
 import { cacheHitL1, cacheHitRedis1kb, cacheHitRedis100kb, cacheMissLoader } from './cache.js';
+import { cacheHotKey } from './cache-hot-key.js';
 import { coreScript } from './core-script.js';
 import { geoNear1km, geoNear1km1m, geoNear10km, geoNear10km1m } from './geo-near.js';
 import { leaderboardAround, leaderboardTop } from './leaderboard-reads.js';
@@ -33,5 +34,6 @@ export const scenarios: ReadonlyMap<string, Scenario> = new Map(
     cacheHitRedis100kb,
     cacheHitL1,
     cacheMissLoader,
+    cacheHotKey,
   ].map((scenario) => [scenario.name, scenario]),
 );

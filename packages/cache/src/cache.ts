@@ -137,6 +137,10 @@ interface Flight {
  *   `getOrSet` then falls back to the loader, never hangs.
  * - **L1**: `l1: { maxEntries, maxBytes }` keeps values in memory, kept
  *   coherent by versioned invalidations over pub/sub.
+ * - **Hot keys**: `hotKeys` detects them and pins them in memory;
+ *   `replicas: N` spreads a key's reads over N copies on every master;
+ *   `readRedis` serves reads from cluster replicas. Version floors keep an
+ *   instance from ever reading back an older value.
  * - **Tags** (`set(..., { tags })`, `invalidateTags`), `clear()`, negative
  *   caching, TTL jitter, pluggable serializer, gzip, schema validation.
  *

@@ -1,5 +1,6 @@
 import { Cache, type CacheOptions } from '@redkit/cache';
 import { driverFor } from '@redkit/core';
+import { createAclUser } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, expect, it } from 'vitest';
 import { keysOf, keysPerMaster } from './helpers.js';
@@ -62,6 +63,32 @@ describeTopologies('key replication', (t) => {
     expect(loads).toBe(1);
     expect(new Set(results)).toEqual(new Set(['loaded']));
     expect((await keysOf(t.redis, namespace)).filter((key) => key.endsWith(':r6'))).toHaveLength(6);
+  });
+
+  it('replication and pinning need no command beyond the documented ACL list', async () => {
+    const namespace = `${t.namespace}:acl`;
+    // docs/cache.md, "Server settings and ACL".
+    const commands = ['evalsha', 'eval', 'time', 'get', 'mget', 'set', 'getrange', 'del', 'pttl', 'unlink', 'scan'];
+    const user = await createAclUser(t.redis, {
+      commands: [...commands, 'publish', 'subscribe', 'unsubscribe'],
+      keys: [`${namespace}:*`],
+      channels: [`${namespace}:invalidations`],
+    });
+    const cache = make(namespace, {
+      redis: t.client({ username: user.username, password: user.password }),
+      hotKeys: { threshold: 3 },
+    });
+    await cache.ready();
+    expect(await cache.getOrSet('a', async () => 'A')).toBe('A');
+    await cache.set('b', 'B');
+    for (let i = 0; i < 5; i++) expect(await cache.getMany(['a', 'b'])).toEqual(['A', 'B']);
+    expect(cache.hotKeys().map(({ key, pinned }) => [key, pinned])).toEqual([
+      ['a', true],
+      ['b', true],
+    ]);
+    expect(await cache.delete('a')).toBe(true);
+    expect(await cache.get('a')).toBeUndefined();
+    await cache.clear();
   });
 
   it('a reader never observes a version older than one it already read, with a writer running', async () => {
