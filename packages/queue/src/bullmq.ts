@@ -10,7 +10,10 @@ import {
   durationSchema,
   InvalidOptionsError,
   parseOptions,
+  RedisCommandError,
   type RedisConnection,
+  RedisUnavailableError,
+  RedkitError,
   redisConnectionSchema,
   TelemetryEmitter,
   withDeadline,
@@ -249,6 +252,22 @@ function describeIssues(error: z.ZodError, root: string): string {
     .join('; ');
 }
 
+/**
+ * BullMQ passes on ioredis's errors: a server reply (`ReplyError`) is a
+ * refused command, a lost or closed connection an outage. Its own errors (bad
+ * job options) are left as they are.
+ */
+function toRedkitError(error: unknown, what: string): unknown {
+  if (error instanceof RedkitError || !(error instanceof Error)) return error;
+  if (error.name === 'ReplyError') return new RedisCommandError(what, error.message, { cause: error });
+  if (
+    /connection|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|writeable|max retries|timed out|Cluster is/i.test(error.message)
+  ) {
+    return new RedisUnavailableError(`${what}: ${error.message}`, { cause: error });
+  }
+  return error;
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -318,7 +337,8 @@ export class TypedQueue<Jobs extends JobDefinitions> {
    * data is stored).
    *
    * @throws InvalidOptionsError naming the field (`data.to`) or an unknown `name`; nothing is sent.
-   * @throws RedisUnavailableError when Redis does not answer within `timeout`.
+   * @throws RedisUnavailableError when Redis does not answer within `timeout`
+   * (the job may still have been stored: give a `jobId` to make a retry safe).
    */
   async add<Name extends keyof Jobs & string>(
     name: Name,
@@ -327,7 +347,12 @@ export class TypedQueue<Jobs extends JobDefinitions> {
   ): Promise<TypedJob<Jobs, Name>> {
     const parsed = this.encode(name, data, 'data', 'TypedQueue.add()');
     const started = performance.now();
-    const job = await withDeadline(this.bullmq.add(name, parsed, options), this.timeoutMs, `adding a ${name} job`);
+    const what = `adding a ${name} job`;
+    const job = await withDeadline(this.bullmq.add(name, parsed, options), this.timeoutMs, what).catch(
+      (error: unknown) => {
+        throw toRedkitError(error, what);
+      },
+    );
     this.events.emit('added', { queue: this.name, name, jobId: job.id, durationMs: performance.now() - started });
     return job as TypedJob<Jobs, Name>;
   }
@@ -347,7 +372,10 @@ export class TypedQueue<Jobs extends JobDefinitions> {
       ...(job.opts ? { opts: job.opts } : {}),
     }));
     const started = performance.now();
-    const added = await withDeadline(this.bullmq.addBulk(parsed), this.timeoutMs, `adding ${jobs.length} jobs`);
+    const what = `adding ${jobs.length} jobs`;
+    const added = await withDeadline(this.bullmq.addBulk(parsed), this.timeoutMs, what).catch((error: unknown) => {
+      throw toRedkitError(error, what);
+    });
     const durationMs = performance.now() - started;
     for (const job of added) this.events.emit('added', { queue: this.name, name: job.name, jobId: job.id, durationMs });
     return added as TypedJob<Jobs, keyof Jobs & string>[];

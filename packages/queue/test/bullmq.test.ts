@@ -1,4 +1,4 @@
-import { InvalidOptionsError, keySlot, type RedisConnection } from '@redkit/core';
+import { InvalidOptionsError, keySlot, type RedisConnection, RedisUnavailableError } from '@redkit/core';
 import { type BullmqEvents, defineJob, TypedQueue, TypedWorker } from '@redkit/queue/bullmq';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
@@ -179,6 +179,23 @@ describeTopologies('BullMQ typed jobs', (t) => {
       await worker.close();
       await queue.close();
       client.disconnect();
+    }
+  });
+});
+
+describe('BullMQ typed jobs when Redis is unreachable', () => {
+  it('add fails with RedisUnavailableError within the timeout, and the queue closes', async () => {
+    const redis = new Redis5({ port: 1, lazyConnect: true, retryStrategy: () => 50 }) as unknown as RedisConnection;
+    redis.on('error', () => {});
+    const queue = new TypedQueue({ redis, name: 'down', jobs, timeout: 300 });
+    try {
+      const started = performance.now();
+      await expect(queue.add('resize', { width: 1 })).rejects.toBeInstanceOf(RedisUnavailableError);
+      // Bounded: the timeout plus scheduling slack, never a hang.
+      expect(performance.now() - started).toBeLessThan(3_000);
+    } finally {
+      await queue.close().catch(() => {});
+      redis.disconnect();
     }
   });
 });
