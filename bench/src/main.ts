@@ -6,17 +6,26 @@ import { parseArgs } from 'node:util';
 import { driverFor, type RedisConnection } from '@redkit/core';
 import { startCluster, startStandalone } from '@redkit/testing';
 import { perOperation, readCommandCounts, readCommandsPerMaster, readServerCpuSeconds, total } from './commandstats.js';
-import { type Environment, printScenario, type ScenarioResult, type TopologyResult, writeDocs } from './report.js';
-import { type LoopOptions, measure, runRounds } from './runner.js';
-import type { Scenario, Target } from './scenario.js';
+import {
+  type Environment,
+  printScenario,
+  printThroughputScenario,
+  type ScenarioResult,
+  type ThroughputScenarioResult,
+  type ThroughputTopologyResult,
+  type TopologyResult,
+  writeDocs,
+} from './report.js';
+import { type LoopOptions, measure, measureThroughput, runRounds } from './runner.js';
+import type { AnyScenario, Scenario, Target, ThroughputScenario, ThroughputVariant } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
 
 const usage = `Usage: npm run bench -- [options]
 
   --scenario <name>    run only this scenario (repeatable); one of: ${[...scenarios.keys()].join(', ')}
-  --ops <n>            measured operations per variant and round (default 50000)
+  --ops <n>            measured operations per variant and round (default 50000; throughput scenarios: their own count)
   --warmup <n>         unmeasured operations before each variant's measured ones, every round (default 2000)
-  --concurrency <n>    callers in flight (default 64)
+  --concurrency <n>    callers in flight (default 64; throughput scenarios: their own)
   --cluster            also run against a 3-master, 3-replica cluster
   --no-write           print the tables only; leave docs/benchmarks.md alone
   --help`;
@@ -93,6 +102,51 @@ async function runScenario(scenario: Scenario, target: Target, label: string, lo
   return { label, variants: measured } satisfies TopologyResult;
 }
 
+async function runThroughputScenario(scenario: ThroughputScenario, target: Target, label: string, rounds: number) {
+  const variants = scenario.variants(target);
+  try {
+    for (const variant of variants) await variant.setup?.();
+    return await measureThroughputRounds(scenario, variants, target, label, rounds);
+  } finally {
+    for (const variant of variants) await variant.teardown?.();
+  }
+}
+
+async function measureThroughputRounds(
+  scenario: ThroughputScenario,
+  variants: ThroughputVariant[],
+  target: Target,
+  label: string,
+  rounds: number,
+) {
+  const measured = await runRounds(variants, rounds, async (variant) => {
+    // Every round warms its variant up again (as the closed loop does), so no variant profits from running later.
+    await measureThroughput(variant, scenario.warmup, (timed) => timed());
+    return measureThroughput(variant, scenario.messages, async (timed) => {
+      const before = await readCommandCounts(target.redis);
+      const serverCpuBefore = await readServerCpuSeconds(target.redis);
+      const nodeCpuBefore = process.cpuUsage();
+      const timing = await timed();
+      const nodeCpu = process.cpuUsage(nodeCpuBefore);
+      const serverCpu = (await readServerCpuSeconds(target.redis)) - serverCpuBefore;
+      const after = await readCommandCounts(target.redis);
+      const commands = perOperation(before, after, timing.messages);
+      console.error(`  ${label} ${scenario.name} ${variant.name}: ${Math.round(timing.opsPerSec)} msgs/s`);
+      return {
+        ...timing,
+        commands,
+        cmdsPerMessage: total(commands),
+        nodeUsPerMessage: (nodeCpu.user + nodeCpu.system) / timing.messages,
+        redisUsPerMessage: (serverCpu * 1e6) / timing.messages,
+      };
+    });
+  });
+  return { label, variants: measured } satisfies ThroughputTopologyResult;
+}
+
+const isThroughput = (scenario: AnyScenario): scenario is ThroughputScenario =>
+  'kind' in scenario && scenario.kind === 'throughput';
+
 async function redisVersion(redis: RedisConnection): Promise<string> {
   const info = String(await driverFor(redis).command('INFO', ['server']));
   return /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
@@ -123,20 +177,30 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const byScenario = new Map<Scenario, TopologyResult[]>(selected.map((scenario) => [scenario, []]));
+  const closedLoop = selected.filter((scenario): scenario is Scenario => !isThroughput(scenario));
+  const throughput = selected.filter(isThroughput);
+  const byScenario = new Map<Scenario, TopologyResult[]>(closedLoop.map((scenario) => [scenario, []]));
+  const byThroughput = new Map<ThroughputScenario, ThroughputTopologyResult[]>(
+    throughput.map((scenario) => [scenario, []]),
+  );
   const topologies: { topology: Target['topology']; label: string }[] = [
     { topology: 'standalone', label: 'standalone' },
     ...(cluster ? [{ topology: 'cluster' as const, label: 'cluster (3 masters + 3 replicas)' }] : []),
   ];
   // connect()'s default 2 s unless a scenario needs longer: a bound only fails the run when reached, it changes no figure.
-  const commandTimeout = Math.max(2_000, ...selected.map((scenario) => scenario.commandTimeoutMs ?? 0));
+  const commandTimeout = Math.max(2_000, ...closedLoop.map((scenario) => scenario.commandTimeoutMs ?? 0));
   let redis = 'unknown';
   // One topology at a time: idle servers of the other would still share the 2 cores.
   for (const { topology, label } of topologies) {
     await withServers(topology, commandTimeout, async (client) => {
       if (topology === 'standalone') redis = await redisVersion(client);
       for (const scenario of selected) {
-        byScenario.get(scenario)?.push(await runScenario(scenario, { topology, redis: client }, label, loop));
+        const target: Target = { topology, redis: client };
+        if (isThroughput(scenario)) {
+          byThroughput.get(scenario)?.push(await runThroughputScenario(scenario, target, label, loop.rounds));
+        } else {
+          byScenario.get(scenario)?.push(await runScenario(scenario, target, label, loop));
+        }
       }
     });
   }
@@ -146,7 +210,13 @@ async function main(): Promise<void> {
     options: loop,
     topologies,
   }));
+  const throughputResults: ThroughputScenarioResult[] = [...byThroughput].map(([scenario, topologies]) => ({
+    scenario,
+    rounds: loop.rounds,
+    topologies,
+  }));
   for (const result of results) printScenario(result);
+  for (const result of throughputResults) printThroughputScenario(result);
   if (!write) return;
   const env: Environment = {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
@@ -156,7 +226,7 @@ async function main(): Promise<void> {
     redis,
     date: new Date(),
   };
-  writeDocs(docsPath, env, results);
+  writeDocs(docsPath, env, results, throughputResults);
   // The tables are written unaligned; the project's formatter aligns them, so `npm run check` stays green.
   const biome = new URL('../../node_modules/.bin/biome', import.meta.url).pathname;
   execFileSync(biome, ['format', '--write', docsPath.pathname], { stdio: 'ignore' });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { LoopOptions, Timing, VariantRounds } from './runner.js';
-import type { Scenario } from './scenario.js';
+import type { LoopOptions, ThroughputTiming, Timing, VariantRounds } from './runner.js';
+import type { Scenario, ThroughputScenario } from './scenario.js';
 
 /** A measured run of one variant, with the server's command counts. */
 export interface VariantResult extends Timing {
@@ -216,10 +216,116 @@ const sectionPattern = /<!-- scenario:([\w-]+) -->[\s\S]*?<!-- \/scenario:\1 -->
  * Rewrites the header and the sections of the scenarios just run, keeping
  * other scenarios' sections (from earlier runs) where they were.
  */
-export function writeDocs(path: URL, env: Environment, results: ScenarioResult[]): void {
+export function writeDocs(
+  path: URL,
+  env: Environment,
+  results: ScenarioResult[],
+  throughputResults: readonly ThroughputScenarioResult[] = [],
+): void {
   const existing = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const sections = new Map<string, string>();
   for (const match of existing.matchAll(sectionPattern)) sections.set(match[1] as string, match[0]);
   for (const result of results) sections.set(result.scenario.name, section(result, env));
+  for (const result of throughputResults) sections.set(result.scenario.name, throughputSection(result, env));
   writeFileSync(path, `${header(env)}\n${[...sections.values()].join('\n\n')}\n`);
+}
+
+/** A measured throughput run of one variant, with the server's command counts. */
+export interface ThroughputVariantResult extends ThroughputTiming {
+  /** Calls per message of each command, as counted by the servers. */
+  readonly commands: Map<string, number>;
+  readonly cmdsPerMessage: number;
+  /** CPU time of this Node process per message, in µs. */
+  readonly nodeUsPerMessage: number;
+  /** CPU time of the Redis masters per message, in µs. */
+  readonly redisUsPerMessage: number;
+}
+
+/** One throughput scenario's variants on one topology. */
+export interface ThroughputTopologyResult {
+  readonly label: string;
+  readonly variants: VariantRounds<ThroughputVariantResult>[];
+}
+
+export interface ThroughputScenarioResult {
+  readonly scenario: ThroughputScenario;
+  readonly rounds: number;
+  readonly topologies: ThroughputTopologyResult[];
+}
+
+const throughputColumns: [string, string][] = [
+  ['variant', 'variant'],
+  ['rate', 'msgs/s'],
+  ['cmds', 'cmds/msg'],
+  ['nodeUs', 'node µs/msg'],
+  ['redisUs', 'redis µs/msg'],
+  ['ratio', 'ratio'],
+  ['rounds', 'msgs/s of each round'],
+];
+
+function throughputRows(scenario: ThroughputScenario, topology: ThroughputTopologyResult): Record<string, string>[] {
+  const baseline = topology.variants.find((variant) => variant.name === scenario.baseline);
+  if (!baseline) throw new Error(`scenario ${scenario.name} has no baseline variant ${scenario.baseline}`);
+  return topology.variants.map(({ name, median, rounds }) => ({
+    variant: name === scenario.baseline ? `${name} (baseline)` : name,
+    rate: integer.format(median.opsPerSec),
+    cmds: fixed(median.cmdsPerMessage),
+    nodeUs: median.nodeUsPerMessage.toFixed(1),
+    redisUs: median.redisUsPerMessage.toFixed(1),
+    ratio: fixed(median.opsPerSec / baseline.median.opsPerSec),
+    rounds: rounds.map((round) => integer.format(round.opsPerSec)).join(' / '),
+  }));
+}
+
+/** Prints one aligned table per topology of a throughput scenario. */
+export function printThroughputScenario({ scenario, topologies }: ThroughputScenarioResult): void {
+  console.log(`\n${scenario.name}: ${scenario.title}`);
+  for (const topology of topologies) {
+    const table = throughputRows(scenario, topology);
+    const widths = throughputColumns.map(([key, label]) =>
+      Math.max(label.length, ...table.map((row) => (row[key] ?? '').length)),
+    );
+    const line = (cells: string[]) =>
+      cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[index] ?? 0)));
+    console.log(`\n  ${topology.label}`);
+    console.log(`  ${line(throughputColumns.map(([, label]) => label)).join('  ')}`);
+    for (const row of table) console.log(`  ${line(throughputColumns.map(([key]) => row[key] ?? '')).join('  ')}`);
+  }
+}
+
+function throughputSection({ scenario, rounds, topologies }: ThroughputScenarioResult, env: Environment): string {
+  const parts = [
+    `<!-- scenario:${scenario.name} -->`,
+    `## ${scenario.name}: ${scenario.title}`,
+    '',
+    scenario.description,
+    '',
+    `Measured ${day(env.date)} (redis-server ${env.redis}, ioredis ${env.ioredis}, Node ${env.node}): ` +
+      `${integer.format(scenario.messages)} messages per variant and round after ${integer.format(scenario.warmup)} ` +
+      `warm-up messages, ${scenario.concurrency} in flight, ${rounds} rounds; the median round is quoted. ` +
+      'Only moving the messages is timed (filling the stream before a consume run, and stopping workers after, ' +
+      'are not); `cmds/msg` counts the server-side calls of the timed part.',
+  ];
+  for (const topology of topologies) {
+    const table = throughputRows(scenario, topology);
+    parts.push(
+      '',
+      `### ${topology.label}`,
+      '',
+      `| ${throughputColumns.map(([, label]) => label).join(' | ')} |`,
+      `| ${throughputColumns.map(([key]) => (key === 'variant' ? '---' : '---:')).join(' | ')} |`,
+      ...table.map((row) => `| ${throughputColumns.map(([key]) => row[key] ?? '').join(' | ')} |`),
+      '',
+      `Server-side calls per message: ${topology.variants
+        .map(({ name, median }) => {
+          const calls = [...median.commands].map(
+            ([command, perMessage]) => `${command.toUpperCase()} ${fixed(perMessage)}`,
+          );
+          return `\`${name}\`: ${calls.join(', ') || 'none'}`;
+        })
+        .join('; ')}.`,
+    );
+  }
+  parts.push(`<!-- /scenario:${scenario.name} -->`);
+  return parts.join('\n');
 }

@@ -67,7 +67,7 @@ export async function measure<Result extends Timing>(
 }
 
 /** Every round of one variant, and the round quoted (the median by ops/s). */
-export interface VariantRounds<Result extends Timing> {
+export interface VariantRounds<Result extends { readonly opsPerSec: number }> {
   readonly name: string;
   readonly rounds: Result[];
   readonly median: Result;
@@ -78,7 +78,7 @@ export interface VariantRounds<Result extends Timing> {
  * always first (cold server) or last (warm server, full memory). Quoting the
  * median round drops one-off stalls on a shared 2-core machine.
  */
-export async function runRounds<V extends { readonly name: string }, Result extends Timing>(
+export async function runRounds<V extends { readonly name: string }, Result extends { readonly opsPerSec: number }>(
   variants: readonly V[],
   rounds: number,
   measureOne: (variant: V) => Promise<Result>,
@@ -95,4 +95,35 @@ export async function runRounds<V extends { readonly name: string }, Result exte
     const sorted = [...own].sort((a, b) => a.opsPerSec - b.opsPerSec);
     return { name: variant.name, rounds: own, median: sorted[Math.floor((sorted.length - 1) / 2)] as Result };
   });
+}
+
+/** One timed run of a throughput variant. */
+export interface ThroughputTiming {
+  readonly messages: number;
+  readonly seconds: number;
+  /** Messages per second (named like the closed loop's figure, so rounds sort the same way). */
+  readonly opsPerSec: number;
+}
+
+/**
+ * Prepares a throughput variant (untimed), then times `run(messages)` inside
+ * `around` (which reads server counters just around it), then cleans up
+ * (untimed) whatever happened.
+ */
+export async function measureThroughput<Result extends ThroughputTiming>(
+  variant: { prepare(messages: number): Promise<void>; run(messages: number): Promise<void>; cleanup(): Promise<void> },
+  messages: number,
+  around: (timed: () => Promise<ThroughputTiming>) => Promise<Result>,
+): Promise<Result> {
+  await variant.prepare(messages);
+  try {
+    return await around(async () => {
+      const started = process.hrtime.bigint();
+      await variant.run(messages);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      return { messages, seconds, opsPerSec: messages / seconds };
+    });
+  } finally {
+    await variant.cleanup();
+  }
 }

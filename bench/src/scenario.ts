@@ -49,3 +49,48 @@ export interface Scenario {
   /** Variants bound to `target`; made per target because they capture its client. */
   variants(target: Target): Variant[];
 }
+
+/**
+ * One way of moving a batch of messages (redkit, a peer library, or the raw
+ * baseline) in a throughput scenario. Only `run` is timed.
+ */
+export interface ThroughputVariant {
+  readonly name: string;
+  /** Runs once per target before any round. */
+  setup?(): Promise<void>;
+  /** Before each run, untimed: e.g. fills the stream that a consume run drains. */
+  prepare(messages: number): Promise<void>;
+  /** Moves `messages` messages (produces them, or consumes what `prepare` left); resolves when the last one is done. */
+  run(messages: number): Promise<void>;
+  /** After each run, untimed: stops workers, deletes the keys. */
+  cleanup(): Promise<void>;
+  /** Runs once per target after every round: closes what `setup` opened. */
+  teardown?(): Promise<void>;
+}
+
+/**
+ * A side-by-side throughput comparison: each variant moves a fixed number of
+ * messages as fast as it can (its own concurrency inside), and the report
+ * gives messages/s, not per-operation latency.
+ */
+export interface ThroughputScenario {
+  readonly kind: 'throughput';
+  /** Kebab-case id, used by `--scenario` and the docs markers. */
+  readonly name: string;
+  readonly title: string;
+  /** One paragraph for docs/benchmarks.md: what is measured and why. */
+  readonly description: string;
+  /** Name of the variant the others are divided by (ratio 1.0). */
+  readonly baseline: string;
+  /** Messages per variant and round. */
+  readonly messages: number;
+  /** Messages moved first, untimed, before every measured run. */
+  readonly warmup: number;
+  /** Messages in flight (as stated in the docs; each variant applies it its own way). */
+  readonly concurrency: number;
+  /** Variants bound to `target`. */
+  variants(target: Target): ThroughputVariant[];
+}
+
+/** Any scenario `--scenario` can name. */
+export type AnyScenario = Scenario | ThroughputScenario;

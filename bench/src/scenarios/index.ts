@@ -1,4 +1,4 @@
-import type { Scenario } from '../scenario.js';
+import type { AnyScenario } from '../scenario.js';
 import { cacheHitL1, cacheHitRedis1kb, cacheHitRedis100kb, cacheMissLoader } from './cache.js';
 import { cacheHotKey } from './cache-hot-key.js';
 import { coreScript } from './core-script.js';
@@ -6,13 +6,14 @@ import { geoNear1km, geoNear1km1m, geoNear10km, geoNear10km1m } from './geo-near
 import { leaderboardAround, leaderboardTop } from './leaderboard-reads.js';
 import { leaderboardSubmit } from './leaderboard-submit.js';
 import { lockContended, lockUncontended } from './lock.js';
+import { queueConsume, queueProduce } from './queue-throughput.js';
 import { rateLimitFixedWindow, rateLimitFixedWindowHot } from './ratelimit-fixed-window.js';
 import { rateLimitMultiPolicy } from './ratelimit-multi-policy.js';
 import { rateLimitSlidingWindow, rateLimitSlidingWindowHot } from './ratelimit-sliding-window.js';
 import { sessionGetTouch } from './session.js';
 
 /** Every scenario `--scenario` can name, in the order they run and appear in docs/benchmarks.md. */
-export const scenarios: ReadonlyMap<string, Scenario> = new Map(
+export const scenarios: ReadonlyMap<string, AnyScenario> = new Map<string, AnyScenario>(
   [
     coreScript,
     rateLimitFixedWindow,
@@ -35,5 +36,7 @@ export const scenarios: ReadonlyMap<string, Scenario> = new Map(
     cacheHitL1,
     cacheMissLoader,
     cacheHotKey,
+    queueProduce,
+    queueConsume,
   ].map((scenario) => [scenario.name, scenario]),
 );

@@ -16,11 +16,11 @@ export type QueueEvents = {
   'claim-lost': { stream: string; group: string; consumer: string; id: string };
   /** Delayed retries were moved back onto the stream. */
   promoted: { stream: string; count: number };
-  /** A background step of a consumer failed (it keeps running and tries again). */
+  /** A background step of a consumer (or the queue's automatic trim, with `group: ''`) failed; it keeps running and tries again. */
   error: {
     stream: string;
     group: string;
-    step: 'read' | 'ack' | 'fail' | 'claim' | 'heartbeat' | 'promote' | 'stop' | 'throttle';
+    step: 'read' | 'ack' | 'fail' | 'claim' | 'heartbeat' | 'promote' | 'stop' | 'throttle' | 'trim';
     error: string;
     /** The entries concerned (`ack`, `fail`): left pending, they are delivered again after the visibility timeout. */
     ids?: readonly string[];

@@ -11,6 +11,7 @@ export type MessageOf<Schema> = Schema extends z.ZodType ? z.output<Schema> : un
 export type MessageInputOf<Schema> = Schema extends z.ZodType ? z.input<Schema> : unknown;
 
 const day = 86_400_000;
+const maxUint64 = 2n ** 64n;
 
 // Duck-typed rather than instanceof, so a schema from another copy of zod is accepted.
 const schemaSchema = z.custom<MessageSchema>(
@@ -39,6 +40,29 @@ export const streamQueueOptionsSchema = z
     idempotencyTtl: durationSchema({ min: 1, max: 365 * day }).default(day),
     /** Bound on each call to Redis. @default the client's command timeout */
     timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
+    /**
+     * Trims the stream automatically as this instance adds to it: after every
+     * `every` entries it adds, it runs the group-aware trim of
+     * {@link StreamQueue.trim} with `maxLen` and/or `maxAge`. Like `trim`, it
+     * never removes an entry that a group has pending or has not read yet;
+     * and while the stream has no consumer group at all it removes nothing
+     * (no consumer has started yet, so nothing has been read).
+     * @example `{ maxLen: 100_000, every: 1_000 }`
+     */
+    trim: z
+      .object({
+        /** Keep at most this many entries (fewer only where no group needs them). */
+        maxLen: z.number().int('must be a whole number').min(0).optional(),
+        /** Drop entries older than this (by their id's time). */
+        maxAge: durationSchema({ min: 0, max: 10 * 365 * day }).optional(),
+        /** Entries added by this instance between two trims. @default 100 */
+        every: z.number().int('must be a whole number').min(1).max(1_000_000).default(100),
+      })
+      .strict()
+      .refine((trim) => trim.maxLen !== undefined || trim.maxAge !== undefined, {
+        message: 'give maxLen and/or maxAge',
+      })
+      .optional(),
   })
   .strict();
 
@@ -64,9 +88,45 @@ export const addOptionsSchema = z
       .min(1, 'must not be empty')
       .max(512, 'must be at most 512 characters')
       .optional(),
+    /**
+     * The entry's stream id (`"<ms>-<seq>"`) instead of one the server picks;
+     * it must be above the stream's last id.
+     */
+    id: z
+      .string({ message: 'must be a string' })
+      .regex(/^\d{1,20}-\d{1,20}$/, 'must be a stream entry id such as "1700000000000-1"')
+      .refine((id) => {
+        // zod runs this even after the regex failed: that issue is the one to report.
+        if (!/^\d{1,20}-\d{1,20}$/.test(id)) return true;
+        const [ms, seq] = id.split('-').map((part) => BigInt(part)) as [bigint, bigint];
+        return ms < maxUint64 && seq < maxUint64 && (ms > 0n || seq > 0n);
+      }, 'must be above 0-0, with both parts below 2^64')
+      .optional(),
   })
   .strict();
 export type AddOptions = z.input<typeof addOptionsSchema>;
+
+/** Options of `addMany`. */
+export const addManyOptionsSchema = z
+  .object({
+    /**
+     * Each message's idempotency key (or `undefined` for none): a key seen
+     * before (within `idempotencyTtl`, or earlier in the same call) adds
+     * nothing and returns the first add's id, as `add` does.
+     */
+    idempotencyKey: z
+      .custom<(message: never, index: number) => string | undefined>(
+        (value) => typeof value === 'function',
+        'must be a function (message, index) => string | undefined',
+      )
+      .optional(),
+  })
+  .strict();
+/** Options of `addMany`; `Message` is the queue's input message type. */
+export type AddManyOptions<Message = unknown> = {
+  /** Each message's idempotency key, or `undefined` for a message without one. */
+  idempotencyKey?: (message: Message, index: number) => string | undefined;
+};
 
 /** Retry backoff: `initial * 2^(attempt - 1)`, capped at `max`, of which a `jitter` fraction is random. */
 export const backoffSchema = z

@@ -1,5 +1,6 @@
 import { defineScript } from '@redkit/core';
 import addMessageSource from './scripts/add-message.lua';
+import addMessagesSource from './scripts/add-messages.lua';
 import claimStuckSource from './scripts/claim-stuck.lua';
 import extendClaimsSource from './scripts/extend-claims.lua';
 import failMessageSource from './scripts/fail-message.lua';
@@ -15,6 +16,8 @@ export type RawFields = string[];
 
 /** `{added (0|1), id}` */
 export const addMessage = defineScript<[number, string]>('add-message', addMessageSource);
+/** `{added (0|1), id, added, id, …}` */
+export const addMessages = defineScript<(number | string)[]>('add-messages', addMessagesSource);
 /** `{status, attempts, delay ms | dead-letter id}` */
 export const failMessage = defineScript<[string, number, number | string]>('fail-message', failMessageSource);
 /** `{moved, ms until the next due retry or -1}` */

@@ -12,7 +12,9 @@ import { Consumer, type Handler } from './consumer.js';
 import type { QueueEvents } from './events.js';
 import { decodeMessage, encodeMessage, fieldMap } from './message-codec.js';
 import {
+  type AddManyOptions,
   type AddOptions,
+  addManyOptionsSchema,
   addOptionsSchema,
   type ConsumeOptions,
   consumeOptionsSchema,
@@ -30,7 +32,19 @@ import {
   trimOptionsSchema,
 } from './options.js';
 import { QueueKeys } from './queue-keys.js';
-import { addMessage, purgeDead, type RawFields, readStats, replayDead, trimStream } from './scripts.js';
+import { addMessage, addMessages, purgeDead, type RawFields, readStats, replayDead, trimStream } from './scripts.js';
+
+const noAddOptions: { idempotencyKey?: undefined; id?: undefined } = {};
+/** Messages per script call of `addMany` with idempotency keys. */
+const addManyChunk = 500;
+const maxIdempotencyKeyLength = 512;
+
+/** Redis refuses an explicit id at or below the stream's last one: that is a bad `id`, and nothing was written. */
+function idRejected(error: unknown, context: string): unknown {
+  const text = String((error as Error)?.message ?? error);
+  if (!/ID specified in XADD|equal or smaller|Invalid stream ID|greater than 0-0/i.test(text)) return error;
+  return new InvalidOptionsError([{ path: 'id', message: `was refused by Redis: ${text}` }], { context, cause: error });
+}
 
 function checkEntryId(id: unknown, context: string): void {
   if (typeof id !== 'string' || !/^\d+-\d+$/.test(id)) {
@@ -170,6 +184,8 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
   readonly options: ResolvedStreamQueueOptions;
   /** @internal */
   readonly call: CallOptions | undefined;
+  private addedSinceTrim = 0;
+  private autoTrimming = false;
 
   constructor(options: StreamQueueOptions<Schema>) {
     this.options = parseOptions(streamQueueOptionsSchema, options, 'StreamQueue');
@@ -187,44 +203,89 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
   /**
    * Appends a message. With an `idempotencyKey`, a key seen before (within
    * `idempotencyTtl`) adds nothing and returns the first add's id; the check
-   * and the add are one atomic script.
+   * and the add are one atomic script. With an `id`, the entry gets that
+   * stream id instead of one the server picks; it must be above the stream's
+   * last id, or the add fails with `InvalidOptionsError` naming `id` and
+   * nothing is written.
    *
    * @throws InvalidOptionsError (`InvalidMessageError` for the message) before anything is written.
+   * @example
+   * ```ts
+   * const { id, duplicate } = await queue.add({ to: 'a@example.com' }, { idempotencyKey: 'welcome:42' })
+   * ```
    */
   async add(message: MessageInputOf<Schema>, options?: AddOptions): Promise<AddResult> {
     const context = 'StreamQueue.add()';
-    const { idempotencyKey } = parseOptions(addOptionsSchema, options ?? {}, context);
+    // The common call has no options: skip parsing an empty object on the hot path.
+    const { idempotencyKey, id: explicitId } =
+      options === undefined ? noAddOptions : parseOptions(addOptionsSchema, options, context);
     const data = encodeMessage(this.options.schema, message, 'message', context);
-    if (idempotencyKey === undefined) {
-      const id = await this.driver.command<string>('XADD', [this.keys.stream, '*', 'd', data], this.call);
-      this.events.emit('added', { stream: this.stream, duplicate: false });
-      return { id, duplicate: false };
+    let added: number;
+    let id: string;
+    try {
+      if (idempotencyKey === undefined) {
+        added = 1;
+        id = await this.driver.command<string>('XADD', [this.keys.stream, explicitId ?? '*', 'd', data], this.call);
+      } else {
+        [added, id] = await this.driver.script(
+          addMessage,
+          [this.keys.stream, this.keys.dedupe(idempotencyKey)],
+          [data, idempotencyKey, this.options.idempotencyTtl, explicitId ?? '*'],
+          this.call,
+        );
+      }
+    } catch (error) {
+      throw explicitId === undefined ? error : idRejected(error, context);
     }
-    const [added, id] = await this.driver.script(
-      addMessage,
-      [this.keys.stream, this.keys.dedupe(idempotencyKey)],
-      [data, idempotencyKey, this.options.idempotencyTtl],
-      this.call,
-    );
-    this.events.emit('added', { stream: this.stream, duplicate: added === 0 });
+    if (this.events.listens('added')) this.events.emit('added', { stream: this.stream, duplicate: added === 0 });
+    if (added === 1) await this.countAdded(1);
     return { id, duplicate: added === 0 };
   }
 
   /**
-   * Appends messages in one round trip (one XADD each, pipelined), in order.
-   * Every message is checked first: one bad message writes nothing.
+   * Appends messages in one round trip, in order. Every message (and every
+   * idempotency key) is checked first: one bad message writes nothing.
    *
-   * @returns the entry ids, in the order of `messages`.
+   * Without `idempotencyKey` it pipelines one XADD per message and returns the
+   * entry ids. With it (a function giving each message's key, or `undefined`
+   * for none), the messages go through one atomic script per 500 messages
+   * that skips every key seen before (within `idempotencyTtl`, including
+   * earlier in the same call), and it returns `{ id, duplicate }` per message
+   * as `add` does.
+   *
+   * @returns the entry ids (or results), in the order of `messages`.
    * @throws InvalidOptionsError naming `messages.<index>…` before anything is written.
+   * @example
+   * ```ts
+   * const results = await queue.addMany(orders, { idempotencyKey: (order) => `order:${order.id}` })
+   * ```
    */
-  async addMany(messages: readonly MessageInputOf<Schema>[]): Promise<string[]> {
+  addMany(
+    messages: readonly MessageInputOf<Schema>[],
+    options: AddManyOptions<MessageInputOf<Schema>> & {
+      idempotencyKey: (message: MessageInputOf<Schema>, index: number) => string | undefined;
+    },
+  ): Promise<AddResult[]>;
+  addMany(
+    messages: readonly MessageInputOf<Schema>[],
+    options?: AddManyOptions<MessageInputOf<Schema>>,
+  ): Promise<string[]>;
+  async addMany(
+    messages: readonly MessageInputOf<Schema>[],
+    options?: AddManyOptions<MessageInputOf<Schema>>,
+  ): Promise<string[] | AddResult[]> {
     const context = 'StreamQueue.addMany()';
     if (!Array.isArray(messages)) {
       throw new InvalidOptionsError([{ path: 'messages', message: 'must be an array' }], { context });
     }
+    const { idempotencyKey: keyOf } =
+      options === undefined
+        ? ({} as { idempotencyKey?: undefined })
+        : parseOptions(addManyOptionsSchema, options, context);
     const encoded = messages.map((message, index) =>
       encodeMessage(this.options.schema, message, `messages.${index}`, context),
     );
+    if (keyOf !== undefined) return this.addManyOnce(messages, encoded, keyOf, context);
     if (encoded.length === 0) return [];
     const replies = await this.driver.pipeline(
       encoded.map((data) => ['XADD', this.keys.stream, '*', 'd', data] as const),
@@ -235,9 +296,89 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
       if (error) throw error;
       ids.push(String(id));
     }
-    for (let index = 0; index < ids.length; index++)
-      this.events.emit('added', { stream: this.stream, duplicate: false });
+    if (this.events.listens('added')) {
+      for (let index = 0; index < ids.length; index++)
+        this.events.emit('added', { stream: this.stream, duplicate: false });
+    }
+    await this.countAdded(ids.length);
     return ids;
+  }
+
+  private async addManyOnce(
+    messages: readonly unknown[],
+    encoded: string[],
+    keyOf: (message: never, index: number) => string | undefined,
+    context: string,
+  ): Promise<AddResult[]> {
+    const keys = messages.map((message, index) => {
+      const key = (keyOf as (message: unknown, index: number) => unknown)(message, index);
+      if (key === undefined) return undefined;
+      if (typeof key !== 'string' || key.length === 0 || key.length > maxIdempotencyKeyLength) {
+        throw new InvalidOptionsError(
+          [
+            {
+              path: `messages.${index}`,
+              message: `idempotencyKey() must return undefined or a string of 1 to ${maxIdempotencyKeyLength} characters, got ${JSON.stringify(key)}`,
+            },
+          ],
+          { context },
+        );
+      }
+      return key;
+    });
+    const results: AddResult[] = [];
+    for (let first = 0; first < encoded.length; first += addManyChunk) {
+      const last = Math.min(encoded.length, first + addManyChunk);
+      const scriptKeys = [this.keys.stream];
+      const args: RedisArg[] = [this.options.idempotencyTtl];
+      for (let index = first; index < last; index++) {
+        const key = keys[index];
+        if (key === undefined) {
+          args.push(encoded[index] as string, 0, '');
+        } else {
+          scriptKeys.push(this.keys.dedupe(key));
+          args.push(encoded[index] as string, scriptKeys.length, key);
+        }
+      }
+      const reply = await this.driver.script(addMessages, scriptKeys, args, this.call);
+      let added = 0;
+      for (let index = 0; index + 1 < reply.length; index += 2) {
+        const duplicate = reply[index] === 0;
+        if (!duplicate) added++;
+        results.push({ id: String(reply[index + 1]), duplicate });
+        if (this.events.listens('added')) this.events.emit('added', { stream: this.stream, duplicate });
+      }
+      await this.countAdded(added);
+    }
+    return results;
+  }
+
+  /** Counts entries added by this instance and runs the automatic trim every `trim.every` of them. */
+  private async countAdded(count: number): Promise<void> {
+    const auto = this.options.trim;
+    if (auto === undefined || count === 0) return;
+    this.addedSinceTrim += count;
+    if (this.addedSinceTrim < auto.every || this.autoTrimming) return;
+    this.addedSinceTrim = 0;
+    this.autoTrimming = true;
+    try {
+      await this.driver.script(
+        trimStream,
+        [this.keys.stream],
+        [auto.maxLen ?? -1, auto.maxAge ?? -1, '', 1],
+        this.call,
+      );
+    } catch (error) {
+      // The add succeeded; the next round of adds trims again.
+      this.events.emit('error', {
+        stream: this.stream,
+        group: '',
+        step: 'trim',
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+    } finally {
+      this.autoTrimming = false;
+    }
   }
 
   /**
@@ -364,7 +505,7 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
     const [removed] = await this.driver.script(
       trimStream,
       [this.keys.stream],
-      [maxLen ?? -1, maxAge ?? -1, minId ?? ''],
+      [maxLen ?? -1, maxAge ?? -1, minId ?? '', 0],
       this.call,
     );
     return removed;

@@ -24,6 +24,19 @@ describeTopologies('bad input', (t) => {
       ['bad namespace', () => new StreamQueue({ ...options(), namespace: 'a{b}' }), 'namespace'],
       ['not a client', () => new StreamQueue({ ...options(), redis: {} as never }), 'redis: must be an ioredis'],
       ['unknown option', () => new StreamQueue({ ...options(), maxLen: 5 } as never), 'maxLen'],
+      [
+        'trim without a bound',
+        () => new StreamQueue({ ...options(), trim: { every: 5 } }),
+        'trim: give maxLen and/or maxAge',
+      ],
+      ['trim every 0', () => new StreamQueue({ ...options(), trim: { maxLen: 5, every: 0 } }), 'trim.every'],
+      ['trim maxLen -1', () => new StreamQueue({ ...options(), trim: { maxLen: -1 } }), 'trim.maxLen'],
+      [
+        'trim maxAge not a duration',
+        () => new StreamQueue({ ...options(), trim: { maxAge: 'x' as never } }),
+        'trim.maxAge',
+      ],
+      ['trim with minId', () => new StreamQueue({ ...options(), trim: { maxLen: 1, minId: '1-0' } as never }), 'minId'],
     ])('%s → InvalidOptionsError naming the field', (_case, create, message) => {
       expect(create).toThrow(InvalidOptionsError);
       expect(create).toThrow(message);
@@ -56,7 +69,47 @@ describeTopologies('bad input', (t) => {
       ['message not JSON', () => loose.add({ n: 1n }), 'message: is not JSON-serializable'],
       ['message undefined', () => loose.add(undefined), 'message: is not JSON-serializable'],
       ['empty idempotencyKey', () => typed.add({ email: 'a@example.com' }, { idempotencyKey: '' }), 'idempotencyKey'],
-      ['unknown add option', () => typed.add({ email: 'a@example.com' }, { id: '1-1' } as never), 'id'],
+      ['unknown add option', () => typed.add({ email: 'a@example.com' }, { jobId: '1-1' } as never), 'jobId'],
+      [
+        'id not an entry id',
+        () => typed.add({ email: 'a@example.com' }, { id: 'abc' }),
+        'id: must be a stream entry id',
+      ],
+      ['id with three parts', () => typed.add({ email: 'a@example.com' }, { id: '1-2-3' }), 'id: must be a stream'],
+      ['id 0-0', () => typed.add({ email: 'a@example.com' }, { id: '0-0' }), 'id: must be above 0-0'],
+      ['id past 2^64', () => typed.add({ email: 'a@example.com' }, { id: '18446744073709551616-0' }), 'id: must be'],
+      ['id not a string', () => typed.add({ email: 'a@example.com' }, { id: 5 as never }), 'id: must be a string'],
+      // A well-formed id at or below the stream's last one: Redis refuses it, and nothing is written.
+      ['id below the last entry', () => typed.add({ email: 'a@example.com' }, { id: '1-1' }), 'id: was refused'],
+      [
+        'id below the last entry, with an idempotencyKey',
+        () => typed.add({ email: 'a@example.com' }, { id: '1-1', idempotencyKey: 'k' }),
+        'id: was refused',
+      ],
+      [
+        'addMany idempotencyKey not a function',
+        () => typed.addMany([{ email: 'a@example.com' }], { idempotencyKey: 'k' as never }),
+        'idempotencyKey: must be a function',
+      ],
+      [
+        'addMany idempotencyKey giving an empty key',
+        () =>
+          typed.addMany([{ email: 'a@example.com' }, { email: 'b@example.com' }], {
+            idempotencyKey: (_m, i) => (i === 1 ? '' : 'k'),
+          }),
+        'messages.1: idempotencyKey() must return',
+      ],
+      [
+        'addMany idempotencyKey giving a number',
+        () => typed.addMany([{ email: 'a@example.com' }], { idempotencyKey: () => 5 as never }),
+        'messages.0: idempotencyKey() must return',
+      ],
+      [
+        'addMany with keys and a bad message',
+        () => typed.addMany([{ email: 'a@example.com' }, { email: 'x' }], { idempotencyKey: () => 'k' }),
+        'messages.1.email',
+      ],
+      ['unknown addMany option', () => typed.addMany([], { keys: [] } as never), 'keys'],
       [
         'one bad message in addMany',
         () => typed.addMany([{ email: 'a@example.com' }, { email: 'x', n: 1.5 }]),

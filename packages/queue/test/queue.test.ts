@@ -1,3 +1,4 @@
+import { InvalidOptionsError } from '@redkit/core';
 import { StreamQueue } from '@redkit/queue';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterEach, expect, it } from 'vitest';
@@ -60,6 +61,69 @@ describeTopologies('stream queue', (t) => {
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
     expect(await t.redis.xlen(q.keys.stream)).toBe(3);
+  });
+
+  it('add with an explicit id writes that id; with an idempotencyKey too', async () => {
+    const q = queue();
+    expect(await q.add({ n: 1 }, { id: '1000-5' })).toEqual({ id: '1000-5', duplicate: false });
+    expect(await q.add({ n: 2 }, { id: '1000-6', idempotencyKey: 'x' })).toEqual({ id: '1000-6', duplicate: false });
+    // The key wins over the id: a repeat adds nothing and returns the first id.
+    expect(await q.add({ n: 3 }, { id: '2000-0', idempotencyKey: 'x' })).toEqual({ id: '1000-6', duplicate: true });
+    const entries = (await t.redis.xrange(q.keys.stream, '-', '+')) as [string, string[]][];
+    expect(entries).toEqual([
+      ['1000-5', ['d', '{"n":1}']],
+      ['1000-6', ['d', '{"n":2}', 'k', 'x']],
+    ]);
+    // An id the stream has passed is refused, naming the field; nothing is written.
+    const refused = await q.add({ n: 4 }, { id: '1000-6' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(InvalidOptionsError);
+    expect((refused as InvalidOptionsError).issues.map((issue) => issue.path)).toEqual(['id']);
+    expect(await t.redis.xlen(q.keys.stream)).toBe(2);
+  });
+
+  it('addMany honours idempotency keys: within the call, across calls and against add', async () => {
+    const q = queue();
+    const first = await q.add({ n: 0 }, { idempotencyKey: 'k0' });
+    const keyOf = (message: { n: number }) => (message.n < 0 ? undefined : `k${message.n}`);
+    const results = await q.addMany([{ n: 1 }, { n: 0 }, { n: 2 }, { n: 1 }, { n: -1 }, { n: -1 }], {
+      idempotencyKey: keyOf,
+    });
+    expect(results.map((r) => r.duplicate)).toEqual([false, true, false, true, false, false]);
+    expect(results[1]?.id).toBe(first.id);
+    expect(results[3]?.id).toBe(results[0]?.id);
+    const entries = (await t.redis.xrange(q.keys.stream, '-', '+')) as [string, string[]][];
+    // In order: n 0 (add), then 1, 2 and the two without a key.
+    expect(entries.map(([id]) => id)).toEqual([
+      first.id,
+      results[0]?.id,
+      results[2]?.id,
+      results[4]?.id,
+      results[5]?.id,
+    ]);
+    expect(entries.map(([, fields]) => JSON.parse(fields[1] as string).n)).toEqual([0, 1, 2, -1, -1]);
+    // Concurrent addMany calls with overlapping keys: every key is added exactly once.
+    const batches = await Promise.all(
+      Array.from({ length: 8 }, (_, b) =>
+        q.addMany(
+          Array.from({ length: 30 }, (_, i) => ({ n: 100 + ((i + b * 7) % 40) })),
+          { idempotencyKey: keyOf },
+        ),
+      ),
+    );
+    const added = batches.flat().filter((r) => !r.duplicate);
+    expect(added).toHaveLength(40);
+    expect(await t.redis.xlen(q.keys.stream)).toBe(5 + 40);
+    // Every duplicate names the id its key was first added with.
+    const idOfKey = new Map<string, string>();
+    for (const [id, fields] of (await t.redis.xrange(q.keys.stream, '-', '+')) as [string, string[]][]) {
+      if (fields[3] !== undefined) idOfKey.set(fields[3], id);
+    }
+    batches.forEach((batch, b) => {
+      batch.forEach((result, i) => {
+        expect(result.id).toBe(idOfKey.get(`k${100 + ((i + b * 7) % 40)}`));
+      });
+    });
+    expect(await q.addMany([], { idempotencyKey: keyOf })).toEqual([]);
   });
 
   it('a handler failing twice is retried with growing backoff, then acknowledged', async () => {

@@ -84,4 +84,114 @@ describeTopologies('group-aware trim', (t) => {
     const empty = queue();
     expect(await empty.trim({ maxLen: 0 })).toBe(0);
   });
+
+  /** Every entry some group still needs (pending, or not yet delivered) is in the stream. */
+  async function assertNothingNeededWasTrimmed(q: StreamQueue<typeof schema>, all: string[]) {
+    const present = new Set(await ids(q));
+    const groups = (await t.redis.xinfo('GROUPS', q.keys.stream)) as (string | number)[][];
+    for (const group of groups) {
+      const info = new Map<string, string | number>();
+      for (let i = 0; i + 1 < group.length; i += 2) info.set(String(group[i]), group[i + 1] as string | number);
+      const name = String(info.get('name'));
+      const pending = ((await t.redis.xpending(q.keys.stream, name, '-', '+', 10_000)) as [string][]).map(([id]) => id);
+      for (const id of pending) expect(present.has(id), `pending ${id} of ${name}`).toBe(true);
+      const last = String(info.get('last-delivered-id'));
+      const after = (id: string) => {
+        const [ms, seq] = id.split('-').map(BigInt) as [bigint, bigint];
+        const [lms, lseq] = last.split('-').map(BigInt) as [bigint, bigint];
+        return ms > lms || (ms === lms && seq > lseq);
+      };
+      for (const id of all.filter(after)) expect(present.has(id), `undelivered ${id} of ${name}`).toBe(true);
+    }
+  }
+
+  it('automatic trim (trim: { maxLen, every }) removes only what every group has acknowledged', async () => {
+    const stream = `t${++streams}`;
+    const q = new StreamQueue({
+      redis: t.redis,
+      namespace: t.namespace,
+      stream,
+      schema,
+      trim: { maxLen: 0, every: 5 },
+    });
+    const all = await q.addMany(Array.from({ length: 10 }, (_, n) => ({ n })));
+    // No group yet: nothing has been read, so the automatic trim keeps everything.
+    expect(await ids(q)).toEqual(all);
+
+    await t.redis.xgroup('CREATE', q.keys.stream, 'g1', '0');
+    await t.redis.xgroup('CREATE', q.keys.stream, 'g2', '0');
+    await t.redis.xreadgroup('GROUP', 'g1', 'c', 'COUNT', 4, 'STREAMS', q.keys.stream, '>');
+    await t.redis.xack(q.keys.stream, 'g1', all[0] as string, all[1] as string);
+    for (let n = 10; n < 15; n++) all.push((await q.add({ n })).id);
+    // g2 has read nothing: still nothing goes.
+    expect(await ids(q)).toEqual(all);
+    await assertNothingNeededWasTrimmed(q, all);
+
+    await t.redis.xreadgroup('GROUP', 'g2', 'c', 'COUNT', 100, 'STREAMS', q.keys.stream, '>');
+    await t.redis.xack(q.keys.stream, 'g2', ...all);
+    all.push(...(await q.addMany(Array.from({ length: 5 }, (_, n) => ({ n: 15 + n })))));
+    // g1 still has entries 2 and 3 pending: exactly 0 and 1 went.
+    expect(await ids(q)).toEqual(all.slice(2));
+    await assertNothingNeededWasTrimmed(q, all);
+
+    // Four adds do not reach `every`: no trim even after g1 acknowledges.
+    await t.redis.xreadgroup('GROUP', 'g1', 'c', 'COUNT', 100, 'STREAMS', q.keys.stream, '>');
+    await t.redis.xack(q.keys.stream, 'g1', ...all);
+    await t.redis.xreadgroup('GROUP', 'g2', 'c', 'COUNT', 100, 'STREAMS', q.keys.stream, '>');
+    await t.redis.xack(q.keys.stream, 'g2', ...all);
+    for (let n = 20; n < 24; n++) all.push((await q.add({ n })).id);
+    expect(await ids(q)).toEqual(all.slice(2));
+    // The fifth does: everything read and acknowledged by both goes, the four unread stay.
+    all.push((await q.add({ n: 24 })).id);
+    expect(await ids(q)).toEqual(all.slice(20));
+    await assertNothingNeededWasTrimmed(q, all);
+  });
+
+  it('automatic trim by maxLen keeps the newest entries', async () => {
+    const q = new StreamQueue({
+      redis: t.redis,
+      namespace: t.namespace,
+      stream: `t${++streams}`,
+      schema,
+      trim: { maxLen: 3, every: 1 },
+    });
+    await t.redis.xgroup('CREATE', q.keys.stream, 'g', '0', 'MKSTREAM');
+    const all = await q.addMany(Array.from({ length: 10 }, (_, n) => ({ n })));
+    expect(await ids(q)).toEqual(all);
+    await t.redis.xreadgroup('GROUP', 'g', 'c', 'COUNT', 100, 'STREAMS', q.keys.stream, '>');
+    await t.redis.xack(q.keys.stream, 'g', ...all);
+    all.push((await q.add({ n: 10 })).id);
+    expect(await ids(q)).toEqual(all.slice(-3));
+  });
+
+  it('automatic trim while a consumer runs loses no message', async () => {
+    const q = new StreamQueue({
+      redis: t.redis,
+      namespace: t.namespace,
+      stream: `t${++streams}`,
+      schema,
+      trim: { maxLen: 0, every: 10 },
+    });
+    const seen = new Map<number, number>();
+    const consumer = q.consume(
+      async (message) => {
+        seen.set(message.n, (seen.get(message.n) ?? 0) + 1);
+        if (message.n % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+      { group: 'g', concurrency: 8, blockMs: 50 },
+    );
+    stops.push(() => consumer.stop());
+    await consumer.ready;
+    const errors: string[] = [];
+    q.events.on('error', ({ error }) => errors.push(error));
+    const all: string[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const adds = Array.from({ length: 20 }, (_, i) => q.add({ n: batch * 20 + i }));
+      all.push(...(await Promise.all(adds)).map((r) => r.id));
+      await assertNothingNeededWasTrimmed(q, all);
+    }
+    await waitFor(() => seen.size === 200, 10_000, 'every message');
+    expect([...seen.values()].every((count) => count === 1)).toBe(true);
+    expect(errors).toEqual([]);
+  });
 });

@@ -3,6 +3,7 @@
 -- ARGV[1] keep at most this many entries (-1: no length bound)
 -- ARGV[2] drop entries older than this many ms (-1: no age bound)
 -- ARGV[3] drop entries with ids below this one ('' for none)
+-- ARGV[4] '1' to remove nothing while the stream has no consumer group (automatic trim: nothing has been read yet), '0' to trim by the bounds alone then
 -- Reply: {entries removed, the MINID used ('' when nothing was trimmed)}
 local maxLen, maxAge, minId = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 
@@ -34,6 +35,10 @@ if maxLen >= 0 then
       local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
       local ms, seq = parse(last[1][1])
       raise(string.format('%d-%d', ms, seq + 1))
+    elseif length - maxLen < maxLen then
+      -- Few to remove: read those (and the first kept one) rather than every kept entry.
+      local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - maxLen + 1)
+      raise(head[#head][1])
     else
       local kept = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', maxLen)
       raise(kept[#kept][1])
@@ -44,6 +49,7 @@ if target == nil or redis.call('EXISTS', KEYS[1]) == 0 then return {0, ''} end
 
 -- Never past what any group still needs: its oldest pending entry, or what it has not read yet.
 local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
+if #groups == 0 and ARGV[4] == '1' then return {0, ''} end
 for _, group in ipairs(groups) do
   local fields = {}
   for i = 1, #group, 2 do fields[group[i]] = group[i + 1] end
