@@ -184,6 +184,13 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
 
   constructor(options: CacheOptions<Schema>) {
     this.options = parseOptions(cacheOptionsSchema, options, 'Cache');
+    if (this.options.replicas > 0 && this.options.writeBehind !== false) {
+      // Write-behind writes the primary entry in its own script: copies would keep older values.
+      throw new InvalidOptionsError(
+        [{ path: 'replicas', message: 'cannot be combined with writeBehind (its writes reach the primary entry only)' }],
+        { context: 'Cache' },
+      );
+    }
     const { schema, schemaVersion } = this.options;
     // Write-behind keeps each key under its partition stream's hash tag (see write-behind.ts).
     this.writeLog = createWriteBehindLog(this.options);

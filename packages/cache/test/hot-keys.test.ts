@@ -127,6 +127,7 @@ describeTopologies('hot keys: detection and L1 pinning', (t) => {
       ['replicas 2.5', { replicas: 2.5 }, 'replicas'],
       ['replicas 100', { replicas: 100 }, 'replicas'],
       ['readRedis not a client', { readRedis: {} as never }, 'readRedis'],
+      ['replicas with writeBehind', { replicas: 6, writeBehind: {} }, 'replicas: cannot be combined with writeBehind'],
     ])('%s → InvalidOptionsError naming the field, nothing written', async (_case, extra, message) => {
       const namespace = `${t.namespace}:bad`;
       const create = () => new Cache({ redis: t.redis, namespace, ...extra });
