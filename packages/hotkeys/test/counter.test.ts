@@ -1,6 +1,7 @@
 import { mastersOf, ShardedCounter } from '@redkit/hotkeys';
 import { describeTopologies } from '@redkit/testing/vitest';
 import type { Cluster } from 'ioredis';
+import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
 import { expect, it, vi } from 'vitest';
 import { keysOf } from './helpers.js';
 
@@ -104,4 +105,21 @@ describeTopologies('ShardedCounter', (t) => {
     const shards = await Promise.all((counters[0] as ShardedCounter).keys.map((key) => t.redis.get(key)));
     for (const value of shards) expect(Number(value)).toBeGreaterThan(0);
   }, 30_000);
+
+  it('works with an ioredis 5 client too (slot map, pipelines per master)', async () => {
+    const url = new URL(t.url.replace('redis+cluster://', 'redis://').split(',')[0] as string);
+    const client =
+      t.topology === 'cluster'
+        ? new Cluster5([{ host: url.hostname, port: Number(url.port) }])
+        : new Redis5(Number(url.port), url.hostname);
+    try {
+      const counter = new ShardedCounter({ redis: client as never, namespace: t.namespace, name: 'v5', shards: 6 });
+      await Promise.all(Array.from({ length: 60 }, () => counter.increment()));
+      expect(await counter.value()).toBe(60);
+      const masters = await mastersOf(client as never, counter.keys);
+      expect(new Set(masters).size).toBe(t.topology === 'cluster' ? 3 : 1);
+    } finally {
+      client.disconnect();
+    }
+  });
 });
