@@ -1,7 +1,7 @@
 import { Cache, SinkTimeoutError, type WriteBehindWrite } from '@redkit/cache';
 import { InvalidOptionsError, RedisUnavailableError } from '@redkit/core';
 import { StreamQueue } from '@redkit/queue';
-import { createAclUser, type StandaloneRedis, startStandalone } from '@redkit/testing';
+import { createAclUser, type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -363,4 +363,75 @@ describe('write-behind with Redis down (standalone)', () => {
     }
     await cache.close();
   });
+});
+
+describe('write-behind across a master failover (cluster)', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(() => cluster?.stop());
+
+  it('writes retried through the failover all reach the sink: every key ends at its newest acknowledged version', async () => {
+    const writeBehind = { partitions: 3 };
+    const writer = new Cache({ redis: cluster.client(), namespace: 'fo', writeBehind, timeout: 1_000 });
+    const table = new VersionedTable();
+    const flusher = new Cache({
+      redis: cluster.client(),
+      namespace: 'fo',
+      writeBehind,
+      timeout: 1_000,
+    }).writeBehindFlusher({
+      group: 'db',
+      batch: 50,
+      blockMs: 100,
+      visibilityTimeout: 1_000,
+      claimInterval: 200,
+      sink: (w) => table.apply(w),
+    });
+    await flusher.ready;
+    // Per key: the values attempted (a timed-out write may still have been recorded) and the newest acknowledged one.
+    const attempted = new Map<string, Set<number>>();
+    const acked = new Map<string, { version: number; n: number }>();
+    let next = 0;
+    let writing = true;
+    const produce = async () => {
+      while (writing) {
+        const n = next++;
+        const key = `k${n % 50}`;
+        for (;;) {
+          attempted.set(key, (attempted.get(key) ?? new Set()).add(n));
+          try {
+            const version = await writer.writeBehind(key, { n });
+            if ((acked.get(key)?.version ?? 0) < version) acked.set(key, { version, n });
+            break;
+          } catch (error) {
+            expect(error).toBeInstanceOf(RedisUnavailableError);
+            await sleep(50);
+          }
+        }
+      }
+    };
+    const producing = Promise.all(Array.from({ length: 8 }, produce));
+    await waitFor(() => next > 300, 20_000, 'writes before the failover');
+    const before = next;
+    await cluster.failover(await cluster.masterOf(`fo:{writes-0}:e`), { mode: 'manual' });
+    await waitFor(() => next > before + 300, 30_000, 'writes after the failover');
+    writing = false;
+    await producing;
+    await waitFor(
+      () => [...acked].every(([key, { version }]) => (table.rows.get(key)?.version ?? 0) >= version),
+      30_000,
+      'every acknowledged write flushed',
+    );
+    for (const [key, { version, n }] of acked) {
+      const row = table.rows.get(key);
+      const value = (row?.value as { n: number } | undefined)?.n ?? -1;
+      // The newest acknowledged write, or a newer one that timed out but was recorded.
+      if (row?.version === version) expect(value).toBe(n);
+      else expect(attempted.get(key)?.has(value)).toBe(true);
+    }
+    await flusher.stop();
+    await writer.close();
+  }, 90_000);
 });
