@@ -157,6 +157,44 @@ describeTopologies('BullMQ typed jobs', (t) => {
     }
   });
 
+  it('two workers on separate clients process every one of many jobs exactly once', async () => {
+    const queue = new TypedQueue({ redis: t.redis, namespace: t.namespace, name: 'many', jobs });
+    const runs = new Map<number, number>();
+    const workers = [0, 1].map(
+      () =>
+        new TypedWorker({
+          redis: t.client(),
+          namespace: t.namespace,
+          name: 'many',
+          jobs,
+          concurrency: 5,
+          handlers: {
+            'send-email': () => ({ id: 'unused' }),
+            resize: async ({ width }) => {
+              runs.set(width, (runs.get(width) ?? 0) + 1);
+            },
+          },
+        }),
+    );
+    try {
+      const total = 60;
+      await queue.addBulk(
+        Array.from({ length: total }, (_, index) => ({ name: 'resize' as const, data: { width: index + 1 } })),
+      );
+      await waitFor(() => runs.size === total, 15_000, `${total} jobs`);
+      expect([...runs.values()].every((count) => count === 1)).toBe(true);
+      expect(await queue.bullmq.getJobCounts('completed', 'failed', 'active', 'wait')).toEqual({
+        completed: total,
+        failed: 0,
+        active: 0,
+        wait: 0,
+      });
+    } finally {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await queue.close();
+    }
+  });
+
   it('works with ioredis 5 clients too', async () => {
     const url = new URL(t.url.replace('redis+cluster://', 'redis://').split(',')[0] as string);
     const client = (t.topology === 'cluster'

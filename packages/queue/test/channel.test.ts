@@ -211,6 +211,39 @@ describeTopologies('Channel', (t) => {
     }
   });
 
+  it('many publishers and subscribers at once over channels on every master: each subscriber gets each message exactly once', async () => {
+    const names = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
+    const schema = z.object({ from: z.number().int(), n: z.number().int() });
+    const subscribers = [0, 1, 2].map(() => t.client());
+    const received = subscribers.map(() => new Map<string, number>());
+    const channels: Channel<typeof schema>[] = [];
+    await Promise.all(
+      subscribers.flatMap((redis, index) =>
+        names.map(async (name) => {
+          const channel = new Channel({ redis, namespace: t.namespace, name, schema });
+          channels.push(channel);
+          await channel.subscribe((message, context) => {
+            const key = `${context.channel}/${message.from}/${message.n}`;
+            received[index]?.set(key, (received[index]?.get(key) ?? 0) + 1);
+          });
+        }),
+      ),
+    );
+    const publishers = [0, 1, 2, 3].map(() => t.client());
+    await Promise.all(
+      publishers.map(async (redis, from) => {
+        const byName = names.map((name) => new Channel({ redis, namespace: t.namespace, name, schema }));
+        for (let n = 0; n < 10; n++) {
+          await Promise.all(byName.map(async (channel) => expect(await channel.publish({ from, n })).toBe(3)));
+        }
+      }),
+    );
+    const total = names.length * publishers.length * 10;
+    await waitFor(() => received.every((map) => map.size === total), 10_000, `${total} messages per subscriber`);
+    for (const map of received) expect([...map.values()].every((count) => count === 1)).toBe(true);
+    await Promise.all(channels.map((channel) => channel.close()));
+  });
+
   it('works with ioredis 5 clients too', async () => {
     const url = new URL(t.url.replace('redis+cluster://', 'redis://').split(',')[0] as string);
     const client =
