@@ -5,7 +5,7 @@ import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * Type-checks every ```ts block of docs/*.md and packages/*\/README.md against
+ * Type-checks every ```ts block of docs/*.md and the READMEs (root, packages/*, examples/*) against
  * the package sources (the root tsconfig's paths), so a snippet cannot drift
  * from the API it shows. Each block is its own ES module.
  *
@@ -36,16 +36,19 @@ function markdownFiles(): string[] {
   const docs = readdirSync(join(repoRoot, 'docs'))
     .filter((name) => name.endsWith('.md'))
     .map((name) => join(repoRoot, 'docs', name));
-  const readmes = readdirSync(join(repoRoot, 'packages'))
-    .map((name) => join(repoRoot, 'packages', name, 'README.md'))
-    .filter((path) => {
-      try {
-        readFileSync(path);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+  const readmes = [
+    join(repoRoot, 'README.md'),
+    ...['packages', 'examples'].flatMap((dir) =>
+      readdirSync(join(repoRoot, dir)).map((name) => join(repoRoot, dir, name, 'README.md')),
+    ),
+  ].filter((path) => {
+    try {
+      readFileSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  });
   return [...docs, ...readmes].sort();
 }
 
@@ -216,7 +219,7 @@ describe('docs snippets', () => {
     ]);
   });
 
-  it('every ts snippet in docs/ and the package READMEs type-checks', () => {
+  it('every ts snippet in docs/ and the READMEs type-checks', () => {
     expect(snippets.length).toBeGreaterThan(40);
     const failures = snippets.flatMap((snippet) => check().get(snippet) ?? []);
     expect(failures, failures.join('\n')).toEqual([]);
