@@ -9,6 +9,7 @@ import {
   type RedisDriver,
   RedisUnavailableError,
   RedkitError,
+  warnIfEvictable,
 } from '@redkit/core';
 import type { Cluster } from 'ioredis';
 import { NotReplicatedError } from './errors.js';
@@ -71,6 +72,8 @@ export class ShardedCounter {
     if (waitForReplicas > 0) tail.push(['WAIT', waitForReplicas, waitTimeout]);
     this.tail = tail.length > 0 ? tail : null;
     // WAIT holds the reply for up to waitTimeout on top of the usual bound.
+    // Shards are data: an evicted shard silently lowers the total.
+    void warnIfEvictable(this.driver, 'sharded counter');
     this.incrementCall =
       waitForReplicas > 0 ? { timeoutMs: (timeout ?? this.driver.timeoutMs) + waitTimeout } : this.call;
   }
