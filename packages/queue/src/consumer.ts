@@ -126,6 +126,9 @@ export class Consumer<Message> {
   private readonly connection: RedisConnection;
   private readonly blocking: RedisDriver;
   private readonly inflight = new Map<string, Promise<void>>();
+  /** Acks of finished handlers still on their way: their slots are free already; stop() waits for them. */
+  private readonly settling = new Set<Promise<void>>();
+  private wakeScheduled = false;
   private readonly lost = new Set<string>();
   private slotWaiters: (() => void)[] = [];
   private running = true;
@@ -137,7 +140,8 @@ export class Consumer<Message> {
   private claimTimer: NodeJS.Timeout | undefined;
   private claimCursor = '0-0';
   private groupCreated = false;
-  private acks: { id: string; resolve: (ok: boolean) => void }[] = [];
+  /** Ids to acknowledge at the end of this tick, and the one promise all their callers wait on. */
+  private acks: { ids: string[]; resolve: (ok: boolean) => void; done: Promise<boolean> } | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
   /** @internal Use `StreamQueue.consume`. */
@@ -204,6 +208,8 @@ export class Consumer<Message> {
     });
     await Promise.race([Promise.allSettled(tasks), deadline]);
     clearTimeout(timer);
+    // Acks already sent are bounded by the call timeout; waiting for them keeps "finished" true to its word.
+    await Promise.allSettled([...this.settling]);
     clearInterval(this.heartbeatTimer);
     const unfinished = this.inflight.size;
     if (unfinished === 0 && this.groupCreated) {
@@ -351,15 +357,16 @@ export class Consumer<Message> {
       await this.fail(id, errorText(error), '');
       return;
     }
-    await this.release(permit);
-    if (await this.ack(id)) {
-      this.events.emit('processed', {
-        stream: this.queue.stream,
-        group: this.group,
-        attempt,
-        durationMs: performance.now() - started,
-      });
-    }
+    if (permit) await this.release(permit);
+    const durationMs = performance.now() - started;
+    // The slot is free once the handler is done: the next read need not wait for this ack's round trip.
+    const acked = this.ack(id).then((ok) => {
+      this.settling.delete(acked);
+      if (ok && this.events.listens('processed')) {
+        this.events.emit('processed', { stream: this.queue.stream, group: this.group, attempt, durationMs });
+      }
+    });
+    this.settling.add(acked);
   }
 
   private async release(permit: { release(): Promise<unknown> } | null): Promise<void> {
@@ -377,29 +384,33 @@ export class Consumer<Message> {
    * out as one XACK with many ids: one round trip instead of one per message.
    */
   private ack(id: string): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.acks.push({ id, resolve });
-      if (this.acks.length === 1) setImmediate(() => void this.flushAcks());
-    });
+    let batch = this.acks;
+    if (batch === undefined) {
+      let resolve: (ok: boolean) => void = () => {};
+      const done = new Promise<boolean>((r) => {
+        resolve = r;
+      });
+      batch = { ids: [], resolve, done };
+      this.acks = batch;
+      setImmediate(() => void this.flushAcks());
+    }
+    batch.ids.push(id);
+    return batch.done;
   }
 
   private async flushAcks(): Promise<void> {
     const batch = this.acks;
-    this.acks = [];
-    if (batch.length === 0) return;
+    this.acks = undefined;
+    if (batch === undefined) return;
     let ok = true;
     try {
-      await this.driver.command('XACK', [this.queue.keys.stream, this.group, ...batch.map(({ id }) => id)], this.call);
+      await this.driver.command('XACK', [this.queue.keys.stream, this.group, ...batch.ids], this.call);
     } catch (error) {
       // Left pending: another consumer claims them after the visibility timeout and runs them again (at least once).
-      this.reportError(
-        'ack',
-        error,
-        batch.map(({ id }) => id),
-      );
+      this.reportError('ack', error, batch.ids);
       ok = false;
     }
-    for (const { resolve } of batch) resolve(ok);
+    batch.resolve(ok);
   }
 
   private async fail(id: string, error: string, reason: string): Promise<void> {
@@ -551,10 +562,20 @@ export class Consumer<Message> {
     }
   }
 
+  /**
+   * Wakes the read loop once per macrotask: handlers that finish together
+   * free their slots together, so the next read asks for all of them at once
+   * instead of one entry per freed slot.
+   */
   private wakeSlotWaiters(): void {
-    const waiters = this.slotWaiters;
-    this.slotWaiters = [];
-    for (const wake of waiters) wake();
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      const waiters = this.slotWaiters;
+      this.slotWaiters = [];
+      for (const wake of waiters) wake();
+    });
   }
 
   private reportError(step: QueueEvents['error']['step'], error: unknown, ids?: readonly string[]): void {

@@ -81,6 +81,33 @@ describeTopologies('stream queue', (t) => {
     expect(await t.redis.xlen(q.keys.stream)).toBe(2);
   });
 
+  it('adds of one tick are pipelined together: each gets its own id or error, in call order', async () => {
+    const q = queue();
+    const settled = await Promise.allSettled([
+      q.add({ n: 1 }),
+      q.add({ n: 2 }, { id: '1-1' }),
+      q.add({ n: 3 }),
+      ...Array.from({ length: 100 }, (_, i) => q.add({ n: 10 + i })),
+    ]);
+    expect(settled.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      ...Array.from({ length: 101 }, () => 'fulfilled'),
+    ]);
+    const refused = (settled[1] as PromiseRejectedResult).reason;
+    expect(refused).toBeInstanceOf(InvalidOptionsError);
+    expect((refused as InvalidOptionsError).issues.map((issue) => issue.path)).toEqual(['id']);
+    const ids = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value.id] : []));
+    const entries = (await t.redis.xrange(q.keys.stream, '-', '+')) as [string, string[]][];
+    // The stream holds exactly the accepted adds, in the order they were called, under the ids they were given.
+    expect(entries.map(([id]) => id)).toEqual(ids);
+    expect(entries.map(([, fields]) => JSON.parse(fields[1] as string).n)).toEqual([
+      1,
+      3,
+      ...Array.from({ length: 100 }, (_, i) => 10 + i),
+    ]);
+  });
+
   it('addMany honours idempotency keys: within the call, across calls and against add', async () => {
     const q = queue();
     const first = await q.add({ n: 0 }, { idempotencyKey: 'k0' });
