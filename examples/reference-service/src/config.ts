@@ -43,7 +43,7 @@ export const defaultConfig: ServiceConfig = {
     permits: 2,
     maxDeliveries: 3,
     backoffMs: { initial: 200, max: 2_000 },
-    workMs: 40,
+    workMs: 120,
   },
 };
 

@@ -6,13 +6,24 @@ class Client {
 
   constructor(
     private readonly baseUrl: string,
-    private readonly signal: AbortSignal,
+    private readonly inFlight: Set<AbortController>,
   ) {}
 
   async request(method: string, path: string, body?: unknown): Promise<number> {
+    // One controller per request: fetch keeps its abort listener on a shared signal long after the response.
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    try {
+      return await this.send(method, path, body, controller.signal);
+    } finally {
+      this.inFlight.delete(controller);
+    }
+  }
+
+  private async send(method: string, path: string, body: unknown, signal: AbortSignal): Promise<number> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
-      signal: this.signal,
+      signal,
       headers: {
         ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         ...(this.cookie ? { Cookie: this.cookie } : {}),
@@ -64,10 +75,11 @@ export function startTraffic(baseUrl: string, options: TrafficOptions = {}): Tra
   const { signal } = controller;
   const deadline = setTimeout(() => controller.abort(), options.durationMs ?? 3_600_000);
   const statuses = new Map<number, number>();
+  const inFlight = new Set<AbortController>();
   const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
 
   const browse = async (user: string) => {
-    const client = new Client(baseUrl, signal);
+    const client = new Client(baseUrl, inFlight);
     count(await client.request('POST', '/login', { username: user, password: 'password' }));
     while (!signal.aborted) {
       const roll = Math.random();
@@ -98,7 +110,7 @@ export function startTraffic(baseUrl: string, options: TrafficOptions = {}): Tra
 
   // Sends a burst every few seconds: the API bucket runs dry and answers 429 with RateLimit headers.
   const burst = async (user: string) => {
-    const client = new Client(baseUrl, signal);
+    const client = new Client(baseUrl, inFlight);
     count(await client.request('POST', '/login', { username: user, password: 'password' }));
     while (!signal.aborted) {
       const statusesOfBurst = await Promise.all(
@@ -121,6 +133,7 @@ export function startTraffic(baseUrl: string, options: TrafficOptions = {}): Tra
     statuses,
     async stop() {
       controller.abort();
+      for (const request of inFlight) request.abort();
       clearTimeout(deadline);
       await Promise.all(runs);
     },

@@ -83,5 +83,5 @@ describe('live dashboard in headless Chromium', () => {
     mkdirSync(screenshotDir, { recursive: true });
     await page.screenshot({ path: `${screenshotDir}dashboard.png`, fullPage: true });
     expect(existsSync(`${screenshotDir}dashboard.png`)).toBe(true);
-  });
+  }, 60_000);
 });
