@@ -187,7 +187,12 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     if (this.options.replicas > 0 && this.options.writeBehind !== false) {
       // Write-behind writes the primary entry in its own script: copies would keep older values.
       throw new InvalidOptionsError(
-        [{ path: 'replicas', message: 'cannot be combined with writeBehind (its writes reach the primary entry only)' }],
+        [
+          {
+            path: 'replicas',
+            message: 'cannot be combined with writeBehind (its writes reach the primary entry only)',
+          },
+        ],
         { context: 'Cache' },
       );
     }
@@ -702,8 +707,17 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       const groups = [...groupBySlot(readKeys).values()];
       await Promise.all(
         groups.map(async (group) => {
-          // Lower case: as in readFloored, so `readRedis` may send it to a replica.
-          const blobs = await driver.command<(string | null)[]>('mget', group.keys, this.call);
+          let blobs: (string | null)[];
+          try {
+            // Lower case: as in readFloored, so `readRedis` may send it to a replica.
+            blobs = await driver.command<(string | null)[]>('mget', group.keys, this.call);
+          } catch (error) {
+            // Copies or a replica unreachable: read these keys' primary entries instead.
+            if (!retry || !(error instanceof RedisUnavailableError)) throw error;
+            this.events.emit('redis-error', { error });
+            for (const position of group.indexes) retry.push(indexes[position] as number);
+            return;
+          }
           await Promise.all(
             blobs.map(async (blob, position) => {
               const index = indexes[group.indexes[position] as number] as number;
@@ -828,8 +842,16 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
    */
   private async readFloored(key: string, redisKey: string, floors: VersionFloors): Promise<string | null> {
     const copies = this.replicaKeys;
-    // Lower case: ioredis sends only commands it knows as read-only (by their lower-case name) to replicas.
-    const blob = await this.readDriver.command<string | null>('get', [copies ? copies.pick(key) : redisKey], this.call);
+    let blob: string | null;
+    try {
+      // Lower case: ioredis sends only commands it knows as read-only (by their lower-case name) to replicas.
+      blob = await this.readDriver.command<string | null>('get', [copies ? copies.pick(key) : redisKey], this.call);
+    } catch (error) {
+      // The copy's (or replica's) node is unreachable; the primary entry's master may not be.
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      this.events.emit('redis-error', { error });
+      return this.driver.command<string | null>('GET', [redisKey], this.call);
+    }
     if (blob === null ? !copies && floors.get(key) === 0 : versionOf(blob) >= floors.get(key)) return blob;
     return this.driver.command<string | null>('GET', [redisKey], this.call);
   }

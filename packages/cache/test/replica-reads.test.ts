@@ -128,4 +128,33 @@ describe('hot-key load distribution and replica reads (own cluster)', () => {
     await cache.set('k', 'new value');
     for (let i = 0; i < 50; i++) expect(await cache.get('k')).toBe('new value');
   });
+  // Last: it kills a master (the cluster is stopped after this file).
+  it('with a master holding copies killed, every read still returns the value (from the primary entry)', async () => {
+    const cache = new Cache({
+      redis: cluster.client({ commandTimeout: 500 }),
+      namespace: 'down',
+      ttl: '1m',
+      replicas: 6,
+    });
+    caches.push(cache);
+    await cache.set('k', 'hot value');
+    const primaryMaster = await cluster.masterOf('down:{k}:e');
+    const victim = (await cluster.masters()).find((node) => node !== primaryMaster);
+    await victim?.kill();
+    let loads = 0;
+    const errors: unknown[] = [];
+    cache.events.on('redis-error', ({ error }) => errors.push(error));
+    const values = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        cache.getOrSet('k', async () => {
+          loads++;
+          return 'reloaded';
+        }),
+      ),
+    );
+    expect(new Set(values)).toEqual(new Set(['hot value']));
+    expect(loads).toBe(0);
+    // About a third of the reads picked a copy on the dead master and fell back.
+    expect(errors.length).toBeGreaterThan(0);
+  });
 });
