@@ -1,12 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /**
  * Every pattern page has the sections a reader looks for, under headings
  * they can find: when to use it (with Pro and Con), failure modes, cluster
- * notes and the ACL commands. And docs/index.md links every page.
+ * notes and the ACL commands. docs/index.md links every page, and no
+ * relative link of the docs or a README points to a missing file or heading.
  */
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
 const patternPages = ['cache', 'geo', 'hotkeys', 'leaderboard', 'lock', 'queue', 'ratelimit', 'session'];
 
@@ -19,6 +22,53 @@ const required: [string, RegExp][] = [
   ['an ACL section', /^## (.* )?ACL\b/m],
 ];
 
+/** The docs and every README: what a reader follows links through. */
+function markdownFiles(): string[] {
+  const readmes = ['packages', 'examples'].flatMap((dir) =>
+    readdirSync(join(repoRoot, dir)).map((name) => join(repoRoot, dir, name, 'README.md')),
+  );
+  const pages = readdirSync(docs)
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => join(docs, name));
+  return [join(repoRoot, 'README.md'), ...pages, ...readmes].filter((file) => existsSync(file));
+}
+
+const withoutCode = (text: string) => text.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
+function anchorsOf(text: string): Set<string> {
+  const seen = new Map<string, number>();
+  const anchors = new Set<string>();
+  for (const [, heading] of text.replace(/```[\s\S]*?```/g, '').matchAll(/^#{1,6}\s+(.*)$/gm)) {
+    const slug = (heading as string)
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const count = seen.get(slug) ?? 0;
+    seen.set(slug, count + 1);
+    anchors.add(count === 0 ? slug : `${slug}-${count}`);
+  }
+  return anchors;
+}
+
+/** Relative links of one markdown file whose file or heading does not exist. */
+function brokenLinks(file: string, text: string): string[] {
+  const broken: string[] = [];
+  for (const [, href] of withoutCode(text).matchAll(/\]\(([^)\s]+)\)/g)) {
+    if (!href || /^[a-z]+:/i.test(href)) continue;
+    const [path, anchor] = href.split('#');
+    const target = path ? resolve(dirname(file), path) : file;
+    const where = `${relative(repoRoot, file)}: ${href}`;
+    if (path && !existsSync(target)) broken.push(`${where} (no such file)`);
+    else if (anchor && target.endsWith('.md') && (target === file || statSync(target).isFile())) {
+      const targetText = target === file ? text : readFileSync(target, 'utf8');
+      if (!anchorsOf(targetText).has(anchor)) broken.push(`${where} (no such heading)`);
+    }
+  }
+  return broken;
+}
+
 describe('docs pages', () => {
   it.each(patternPages)('docs/%s.md has the sections every pattern page has', (page) => {
     const text = readFileSync(`${docs}${page}.md`, 'utf8');
@@ -30,5 +80,20 @@ describe('docs pages', () => {
     const index = readFileSync(`${docs}index.md`, 'utf8');
     const pages = readdirSync(docs).filter((name) => name.endsWith('.md') && name !== 'index.md');
     expect(pages.filter((name) => !index.includes(`](${name}`))).toEqual([]);
+  });
+
+  it('finds broken relative links and anchors', () => {
+    const file = join(docs, 'x.md');
+    const text =
+      '# A `b` (c)\n## Two words\n## Two words\n[ok](#a-b-c) [ok](#two-words-1) [bad](#nope) [ok](cache.md#cluster-notes) [bad](nope.md) [ok](https://x.y/z) `[code](nope.md)`';
+    expect(brokenLinks(file, text)).toEqual([
+      'docs/x.md: #nope (no such heading)',
+      'docs/x.md: nope.md (no such file)',
+    ]);
+  });
+
+  it('every relative link of the docs and READMEs points to an existing file and heading', () => {
+    const broken = markdownFiles().flatMap((file) => brokenLinks(file, readFileSync(file, 'utf8')));
+    expect(broken).toEqual([]);
   });
 });
