@@ -52,6 +52,9 @@ const promoteBatch = 100;
 /** Most ids renewed per heartbeat call. */
 const heartbeatBatch = 500;
 
+/** A placeholder for a task that has not returned its promise yet. */
+const settled: Promise<void> = Promise.resolve();
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function errorText(error: unknown): string {
@@ -309,64 +312,70 @@ export class Consumer<Message> {
   private start(id: string, raw: RawFields | null, deliveries: number, attemptOverride?: number): void {
     if (this.inflight.has(id)) return;
     const fields = fieldMap(raw);
-    const task = this.process(id, fields, attemptOverride ?? Number(fields.get('n') ?? 0) + deliveries).finally(() => {
-      this.inflight.delete(id);
-      this.lost.delete(id);
-      this.wakeSlotWaiters();
-    });
-    this.inflight.set(id, task);
+    // Taken before the call: a synchronous handler can finish (and free the slot) before process() returns.
+    this.inflight.set(id, settled);
+    const task = this.process(id, fields, attemptOverride ?? Number(fields.get('n') ?? 0) + deliveries);
+    if (this.inflight.has(id)) this.inflight.set(id, task);
   }
 
   private async process(id: string, fields: Map<string, string>, attempt: number): Promise<void> {
-    const target = fields.get('g');
-    if (target !== undefined && target !== '' && target !== this.group) {
-      // A retry or replay meant for another group of this stream: this group handled the message already.
-      await this.ack(id);
-      return;
-    }
-    const decoded = this.queue.decode(fields.get('d'));
-    if (!decoded.ok) {
-      await this.fail(id, decoded.error, 'invalid');
-      return;
-    }
-    const throttle = this.options.throttle;
-    let permit: { release(): Promise<unknown> } | null = null;
-    if (throttle) {
-      try {
-        permit = await throttle.semaphore.tryAcquire(throttle.resource);
-      } catch (error) {
-        // Whether the resource has room is unknown: treat it as full rather than overload it.
-        this.reportError('throttle', error);
-      }
-      if (!permit) {
-        await this.fail(id, '', 'throttled');
+    try {
+      const target = fields.get('g');
+      if (target !== undefined && target !== '' && target !== this.group) {
+        // A retry or replay meant for another group of this stream: this group handled the message already.
+        await this.ack(id);
         return;
       }
-    }
-    const started = performance.now();
-    try {
-      await this.handler(decoded.message as Message, {
-        id,
-        attempt,
-        group: this.group,
-        consumer: this.name,
-        lastError: fields.get('e') || undefined,
-      });
-    } catch (error) {
-      await this.release(permit);
-      await this.fail(id, errorText(error), '');
-      return;
-    }
-    if (permit) await this.release(permit);
-    const durationMs = performance.now() - started;
-    // The slot is free once the handler is done: the next read need not wait for this ack's round trip.
-    const acked = this.ack(id).then((ok) => {
-      this.settling.delete(acked);
-      if (ok && this.events.listens('processed')) {
-        this.events.emit('processed', { stream: this.queue.stream, group: this.group, attempt, durationMs });
+      const decoded = this.queue.decode(fields.get('d'));
+      if (!decoded.ok) {
+        await this.fail(id, decoded.error, 'invalid');
+        return;
       }
-    });
-    this.settling.add(acked);
+      const throttle = this.options.throttle;
+      let permit: { release(): Promise<unknown> } | null = null;
+      if (throttle) {
+        try {
+          permit = await throttle.semaphore.tryAcquire(throttle.resource);
+        } catch (error) {
+          // Whether the resource has room is unknown: treat it as full rather than overload it.
+          this.reportError('throttle', error);
+        }
+        if (!permit) {
+          await this.fail(id, '', 'throttled');
+          return;
+        }
+      }
+      const started = performance.now();
+      try {
+        const result = this.handler(decoded.message as Message, {
+          id,
+          attempt,
+          group: this.group,
+          consumer: this.name,
+          lastError: fields.get('e') || undefined,
+        });
+        // A synchronous handler costs no extra turn of the event loop.
+        if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') await result;
+      } catch (error) {
+        await this.release(permit);
+        await this.fail(id, errorText(error), '');
+        return;
+      }
+      if (permit) await this.release(permit);
+      const durationMs = performance.now() - started;
+      // The slot is free once the handler is done: the next read need not wait for this ack's round trip.
+      const acked = this.ack(id).then((ok) => {
+        this.settling.delete(acked);
+        if (ok && this.events.listens('processed')) {
+          this.events.emit('processed', { stream: this.queue.stream, group: this.group, attempt, durationMs });
+        }
+      });
+      this.settling.add(acked);
+    } finally {
+      this.inflight.delete(id);
+      this.lost.delete(id);
+      this.wakeSlotWaiters();
+    }
   }
 
   private async release(permit: { release(): Promise<unknown> } | null): Promise<void> {

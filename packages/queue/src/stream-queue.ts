@@ -247,7 +247,7 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
       throw explicitId === undefined ? error : idRejected(error, context);
     }
     if (this.events.listens('added')) this.events.emit('added', { stream: this.stream, duplicate: added === 0 });
-    if (added === 1) await this.countAdded(1);
+    if (added === 1 && this.options.trim !== undefined) await this.countAdded(1);
     return { id, duplicate: added === 0 };
   }
 
