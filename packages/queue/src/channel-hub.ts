@@ -290,7 +290,10 @@ export class PubSubHub {
       enableOfflineQueue: true,
     });
     const shard: ShardConnection = { node, redis, channels: new Set() };
-    redis.on('smessage', (channel: string, text: string) => this.deliver('sharded', channel, text, channel));
+    // Only channels placed here: a stray subscription (see placeShard) must not deliver twice.
+    redis.on('smessage', (channel: string, text: string) => {
+      if (shard.channels.has(channel)) this.deliver('sharded', channel, text, channel);
+    });
     // ioredis 6 reports a server-sent SUNSUBSCRIBE (the slot moved, the master was demoted) as "moved";
     // ioredis 5 as a "command queue state error" naming the reply.
     redis.on('moved', () => this.displace(shard, true));
@@ -327,22 +330,30 @@ export class PubSubHub {
     await whenReady(this.client, Math.max(1, deadline - Date.now()));
     for (let attempt = 0; ; attempt++) {
       const node = this.ownerOf(channel);
+      let shard: ShardConnection | undefined;
       try {
         if (!node) throw new RedisUnavailableError(`no master serves the slot of ${channel}`);
         if ((this.demoted.get(node) ?? 0) > Date.now()) {
           throw new RedisUnavailableError(`the slot map still names ${node}, which gave up the slot of ${channel}`);
         }
-        const shard = this.shardConnection(node);
+        shard = this.shardConnection(node);
         await withDeadline(shard.redis.ssubscribe(channel), Math.max(1, deadline - Date.now()), 'SSUBSCRIBE');
         if (this.closed || !this.listeners.sharded.has(channel)) {
           shard.redis.sunsubscribe(channel).catch(() => {});
           return;
         }
         if (this.shards.get(node) !== shard) throw new RedisUnavailableError('the connection closed');
+        // One place per channel, so a message is never delivered twice (two placements may race).
+        for (const other of this.shards.values()) {
+          if (other !== shard && other.channels.delete(channel)) other.redis.sunsubscribe(channel).catch(() => {});
+        }
         shard.channels.add(channel);
         return;
       } catch (error) {
         if (this.closed) throw error;
+        // A SSUBSCRIBE that timed out or lost its connection may still be queued and run once the node
+        // answers (a restarted master): the connection is dropped, so no stray subscription stays behind.
+        if (shard && !isReplyError(error)) this.displace(shard, false);
         // MOVED: the slot map is stale (a failover); a lost connection: the node may be gone.
         const redirected = isReplyError(error) && /^MOVED\b/.test(message(error));
         if (isReplyError(error) && !redirected) throw error;

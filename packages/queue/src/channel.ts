@@ -26,6 +26,8 @@ export type ChannelEvents = {
   /**
    * Subscriptions were re-established after the subscriber connection was
    * lost (a restart, a failover): messages published in between were missed.
+   * Emitted for shard channels, and for classic ones on a standalone server
+   * (a cluster client moves its classic subscriber without telling).
    */
   resubscribed: { mode: SubscriptionKind; channels: readonly string[] };
   /** Re-establishing subscriptions failed; it is retried in the background. */

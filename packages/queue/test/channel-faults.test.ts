@@ -1,4 +1,4 @@
-import { Channel, type ChannelEvents } from '@redkit/queue';
+import { Channel, type ChannelEvents, ChannelPattern } from '@redkit/queue';
 import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,8 @@ describe('sharded pub/sub across master failovers (cluster)', () => {
       await cluster.failover(await cluster.masterOf(publisher.redisChannel), { mode: 'kill' });
       await flowsAgain(publisher, seen, 2_000, 'messages after a crash');
       expect(resubscribed.length).toBeGreaterThanOrEqual(4);
+      // Pub/sub never repeats a message: a stray second subscription would.
+      for (const list of seen) expect(new Set(list).size).toBe(list.length);
       // Settles at exactly one server-side subscription per client in the shard: no duplicates, no leftovers.
       await waitFor(
         async () => (await shardSubscribers(cluster, publisher.redisChannel)) === 2,
@@ -110,6 +112,39 @@ describe('sharded pub/sub across master failovers (cluster)', () => {
     } finally {
       await Promise.all(subscribers.map((channel) => channel.close()));
       v5.disconnect();
+    }
+  }, 60_000);
+
+  it('a pattern subscription (classic pub/sub) moves to another node when its node dies', async () => {
+    const pattern = new ChannelPattern({ redis: cluster.client(), pattern: 'p.*', schema, timeout: 1_000 });
+    const publisher = new Channel({ redis: cluster.client(), name: 'p.1', schema, sharded: false, timeout: 1_000 });
+    const seen: number[] = [];
+    await pattern.subscribe((message) => {
+      seen.push(message.n);
+    });
+    try {
+      await flowsAgain(publisher, [seen], 0, 'the first message');
+      // The node ioredis picked for the cluster's subscriber connection.
+      let holder: (typeof cluster.nodes)[number] | undefined;
+      for (const node of cluster.nodes.filter((candidate) => candidate.running)) {
+        const redis = new Redis5(node.port, node.host, { lazyConnect: true });
+        try {
+          if (Number(await redis.call('PUBSUB', 'NUMPAT')) > 0) holder = node;
+        } finally {
+          redis.disconnect();
+        }
+      }
+      if (!holder) throw new Error('no node holds the pattern subscription');
+      const masters = await cluster.masters();
+      if (masters.includes(holder)) {
+        await cluster.failover(holder, { mode: 'kill' });
+      } else {
+        await holder.kill();
+        await holder.restart();
+      }
+      await flowsAgain(publisher, [seen], 1_000, 'messages after the node died');
+    } finally {
+      await pattern.close();
     }
   }, 60_000);
 });
