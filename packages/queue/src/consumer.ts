@@ -9,7 +9,7 @@ import {
   type TelemetryEmitter,
 } from '@redkit/core';
 import type { QueueEvents } from './events.js';
-import { fieldMap } from './message-codec.js';
+import { fieldOf } from './message-codec.js';
 import type { MessageSchema, ResolvedConsumeOptions, StopOptions } from './options.js';
 import { stopOptionsSchema } from './options.js';
 import { claimStuck, extendClaims, failMessage, promoteDue, type RawFields, retireConsumer } from './scripts.js';
@@ -63,6 +63,14 @@ function errorText(error: unknown): string {
 }
 
 type Entry = [id: string, fields: RawFields | null];
+
+/** The acks of one tick: one XACK, one promise, and the `processed` events to emit once it succeeded. */
+interface AckBatch {
+  readonly ids: string[];
+  readonly processed: { attempt: number; durationMs: number }[];
+  readonly done: Promise<boolean>;
+  resolve(ok: boolean): void;
+}
 
 /**
  * The entries of an XREADGROUP reply of one stream, whatever its shape: RESP2
@@ -144,7 +152,7 @@ export class Consumer<Message> {
   private claimCursor = '0-0';
   private groupCreated = false;
   /** Ids to acknowledge at the end of this tick, and the one promise all their callers wait on. */
-  private acks: { ids: string[]; resolve: (ok: boolean) => void; done: Promise<boolean> } | undefined;
+  private acks: AckBatch | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
   /** @internal Use `StreamQueue.consume`. */
@@ -311,22 +319,21 @@ export class Consumer<Message> {
   /** Starts a handler for an entry; `deliveries` is how often this entry was delivered (1 for a fresh read). */
   private start(id: string, raw: RawFields | null, deliveries: number, attemptOverride?: number): void {
     if (this.inflight.has(id)) return;
-    const fields = fieldMap(raw);
     // Taken before the call: a synchronous handler can finish (and free the slot) before process() returns.
     this.inflight.set(id, settled);
-    const task = this.process(id, fields, attemptOverride ?? Number(fields.get('n') ?? 0) + deliveries);
+    const task = this.process(id, raw, attemptOverride ?? Number(fieldOf(raw, 'n') ?? 0) + deliveries);
     if (this.inflight.has(id)) this.inflight.set(id, task);
   }
 
-  private async process(id: string, fields: Map<string, string>, attempt: number): Promise<void> {
+  private async process(id: string, raw: RawFields | null, attempt: number): Promise<void> {
     try {
-      const target = fields.get('g');
+      const target = fieldOf(raw, 'g');
       if (target !== undefined && target !== '' && target !== this.group) {
         // A retry or replay meant for another group of this stream: this group handled the message already.
         await this.ack(id);
         return;
       }
-      const decoded = this.queue.decode(fields.get('d'));
+      const decoded = this.queue.decode(fieldOf(raw, 'd'));
       if (!decoded.ok) {
         await this.fail(id, decoded.error, 'invalid');
         return;
@@ -352,7 +359,7 @@ export class Consumer<Message> {
           attempt,
           group: this.group,
           consumer: this.name,
-          lastError: fields.get('e') || undefined,
+          lastError: fieldOf(raw, 'e') || undefined,
         });
         // A synchronous handler costs no extra turn of the event loop.
         if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') await result;
@@ -364,13 +371,7 @@ export class Consumer<Message> {
       if (permit) await this.release(permit);
       const durationMs = performance.now() - started;
       // The slot is free once the handler is done: the next read need not wait for this ack's round trip.
-      const acked = this.ack(id).then((ok) => {
-        this.settling.delete(acked);
-        if (ok && this.events.listens('processed')) {
-          this.events.emit('processed', { stream: this.queue.stream, group: this.group, attempt, durationMs });
-        }
-      });
-      this.settling.add(acked);
+      void this.ack(id, { attempt, durationMs });
     } finally {
       this.inflight.delete(id);
       this.lost.delete(id);
@@ -392,18 +393,25 @@ export class Consumer<Message> {
    * Acknowledges an entry. Acks of handlers that finish in the same tick go
    * out as one XACK with many ids: one round trip instead of one per message.
    */
-  private ack(id: string): Promise<boolean> {
+  private ack(id: string, processed?: { attempt: number; durationMs: number }): Promise<boolean> {
     let batch = this.acks;
     if (batch === undefined) {
       let resolve: (ok: boolean) => void = () => {};
       const done = new Promise<boolean>((r) => {
         resolve = r;
       });
-      batch = { ids: [], resolve, done };
-      this.acks = batch;
+      const created: AckBatch = { ids: [], processed: [], done, resolve };
+      batch = created;
+      this.acks = created;
+      // stop() waits for acks on their way, whose handlers no longer hold a slot.
+      const settled = done.then(() => {
+        this.settling.delete(settled);
+      });
+      this.settling.add(settled);
       setImmediate(() => void this.flushAcks());
     }
     batch.ids.push(id);
+    if (processed) batch.processed.push(processed);
     return batch.done;
   }
 
@@ -418,6 +426,12 @@ export class Consumer<Message> {
       // Left pending: another consumer claims them after the visibility timeout and runs them again (at least once).
       this.reportError('ack', error, batch.ids);
       ok = false;
+    }
+    if (ok && this.events.listens('processed')) {
+      const { stream } = this.queue;
+      for (const { attempt, durationMs } of batch.processed) {
+        this.events.emit('processed', { stream, group: this.group, attempt, durationMs });
+      }
     }
     batch.resolve(ok);
   }

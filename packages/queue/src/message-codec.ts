@@ -45,6 +45,15 @@ export function fieldMap(raw: RawFields | null | undefined): Map<string, string>
   return fields;
 }
 
+/** One field of a stream entry (entries have a handful of fields: a scan costs less than building a map). */
+export function fieldOf(raw: RawFields | null | undefined, name: string): string | undefined {
+  if (!raw) return undefined;
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    if (String(raw[index]) === name) return String(raw[index + 1]);
+  }
+  return undefined;
+}
+
 /** Decodes and checks a stored message; returns an error text instead of throwing. */
 export function decodeMessage(
   schema: MessageSchema | undefined,
