@@ -1,8 +1,9 @@
 import { InvalidOptionsError, keySlot, type RedisConnection, RedisUnavailableError } from '@redkit/core';
 import { type BullmqEvents, defineJob, TypedQueue, TypedWorker } from '@redkit/queue/bullmq';
+import { type RedisCluster, startCluster } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { keysOf, waitFor } from './helpers.js';
 
@@ -270,4 +271,60 @@ describe('BullMQ typed jobs: options', () => {
   it('cleans up the lazy client', () => {
     redis.disconnect();
   });
+});
+
+describe('BullMQ typed jobs across a master failover (cluster)', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(() => cluster?.stop());
+
+  it('jobs added before and during a planned failover of the queue master all complete, each once', async () => {
+    const queue = new TypedQueue({ redis: cluster.client(), name: 'fo', jobs, timeout: 2_000 });
+    const done = new Set<number>();
+    const runs = new Map<number, number>();
+    const worker = new TypedWorker({
+      redis: cluster.client(),
+      name: 'fo',
+      jobs,
+      concurrency: 5,
+      handlers: {
+        'send-email': () => ({ id: 'unused' }),
+        resize: ({ width }) => {
+          runs.set(width, (runs.get(width) ?? 0) + 1);
+          done.add(width);
+        },
+      },
+    });
+    // A producer retries an add whose outcome is unknown; the jobId makes it idempotent.
+    const add = async (width: number) => {
+      for (;;) {
+        try {
+          await queue.add('resize', { width }, { jobId: `w${width}` });
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    };
+    try {
+      for (let width = 1; width <= 20; width++) await add(width);
+      await waitFor(() => done.size === 20, 15_000, 'the jobs before the failover');
+      const master = await cluster.masterOf(`${queue.prefix}:fo:wait`);
+      // Adds and processing go on while the master hands over.
+      const producing = (async () => {
+        for (let width = 21; width <= 40; width++) await add(width);
+      })();
+      await cluster.failover(master, { mode: 'manual' });
+      await producing;
+      await waitFor(() => done.size === 40, 30_000, 'the jobs after the failover');
+      expect(await queue.bullmq.getJobCounts('completed', 'failed')).toEqual({ completed: 40, failed: 0 });
+      // A planned failover loses no acknowledged write, so no job ran twice.
+      expect([...runs.values()].every((count) => count === 1)).toBe(true);
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
+  }, 60_000);
 });
