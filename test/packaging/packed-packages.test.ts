@@ -21,8 +21,11 @@ const packages = [
   '@redkit/session',
   '@redkit/cache',
   '@redkit/queue',
+  '@redkit/hotkeys',
 ];
 const ioredisVersion = '6.0.0';
+/** Optional peers a user installs for the subpaths the program loads. */
+const peers = { bullmq: '5.81.5', zod: '4.6.7' };
 
 let work: string;
 let app: string;
@@ -38,7 +41,7 @@ beforeAll(() => {
   expect(tarballs).toHaveLength(packages.length);
   app = join(work, 'app');
   mkdirSync(app);
-  const dependencies: Record<string, string> = { ioredis: ioredisVersion, '@opentelemetry/api': '1.10.0' };
+  const dependencies: Record<string, string> = { ioredis: ioredisVersion, '@opentelemetry/api': '1.10.0', ...peers };
   for (const tarball of tarballs) {
     // npm names a tarball of @scope/name@1.2.3 "scope-name-1.2.3.tgz".
     const name = packages.find((candidate) => tarball.startsWith(`${candidate.slice(1).replace('/', '-')}-`));
@@ -100,10 +103,27 @@ try {
   let worker;
   const handled = await new Promise((resolve) => { worker = jobs.consume(async (message, context) => resolve([message.n, context.attempt]), { group: 'g', blockMs: 50 }); });
   const queued = [jobAgain.duplicate, jobAgain.id === job.id, ...handled, (await worker.stop()).unfinished];
+  const counter = new hotkeys.ShardedCounter({ redis, namespace: 'packed', name: 'views', shards: 3 });
+  await Promise.all([counter.increment(), counter.increment(2), counter.increment(3)]);
+  const counted = [await counter.value(), hotkeys.spreadTags('k', 3).length];
+  // The BullMQ subpath: a typed job checked on add (nothing sent) and run by a real Worker.
+  const mailJobs = { mail: bullmq.defineJob({ data: zod.z.object({ to: zod.z.string() }), result: zod.z.number() }) };
+  const mailQueue = new bullmq.TypedQueue({ redis, namespace: 'packed', name: 'mail', jobs: mailJobs });
+  const rejected = await mailQueue.add('mail', { to: 1 }).catch((error) => error.name);
+  let mailWorker;
+  const mailed = new Promise((resolve) => {
+    mailWorker = new bullmq.TypedWorker({ redis, namespace: 'packed', name: 'mail', jobs: mailJobs, handlers: { mail: async ({ to }) => to.length } });
+    mailWorker.events.on('completed', (event) => resolve(event));
+  });
+  await mailQueue.add('mail', { to: 'ada' });
+  await mailed;
+  await mailWorker.close();
+  await mailQueue.close();
+  const typedJobs = [rejected];
   // Error classes report new.target.name: a bundler rename would show here.
-  const misnamed = [core, testing, ratelimit, lock, redlock, leaderboard, geo, session, cache, queue].flatMap((exports) =>
+  const misnamed = [core, testing, ratelimit, lock, redlock, leaderboard, geo, session, cache, queue, bullmq, hotkeys].flatMap((exports) =>
     Object.entries(exports).filter(([key, value]) => key.endsWith('Error') && typeof value === 'function' && value.name !== key).map(([key, value]) => key + ' is ' + value.name));
-  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), ranked, outOfRange, nearby, sessionRead, cached, queued, misnamed }));
+  console.log(JSON.stringify({ first, second, invalid, ms: core.parseDuration('1.5s'), limited, locked, redlocked: redlocked.map((value) => value ?? 'none'), ranked, outOfRange, nearby, sessionRead, cached, queued, counted, typedJobs, misnamed }));
   redis.disconnect();
 } finally {
   await server.stop();
@@ -125,19 +145,21 @@ describe('packed packages in a fresh project', () => {
     sessionRead: ['a', 1, 1, null],
     cached: ['P', 'P', 1],
     queued: [true, true, 1, 1, 0],
+    counted: [6, 3],
+    typedJobs: ['InvalidOptionsError'],
     misnamed: [],
   };
 
   it('load with import (ESM)', () => {
     const source = program(
-      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const leaderboard = await import('@redkit/leaderboard'); const geo = await import('@redkit/geo'); const session = await import('@redkit/session'); const cache = await import('@redkit/cache'); const queue = await import('@redkit/queue'); const otel = await import('@redkit/core/otel');",
+      "const core = await import('@redkit/core'); const testing = await import('@redkit/testing'); const ratelimit = await import('@redkit/ratelimit'); const lock = await import('@redkit/lock'); const redlock = await import('@redkit/lock/redlock'); const leaderboard = await import('@redkit/leaderboard'); const geo = await import('@redkit/geo'); const session = await import('@redkit/session'); const cache = await import('@redkit/cache'); const queue = await import('@redkit/queue'); const bullmq = await import('@redkit/queue/bullmq'); const hotkeys = await import('@redkit/hotkeys'); const zod = await import('zod'); const otel = await import('@redkit/core/otel');",
     );
     writeFileSync(join(app, 'esm.mjs'), source);
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], app))).toEqual(expected);
   });
 
   it('load with require (CommonJS)', () => {
-    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const leaderboard = require('@redkit/leaderboard'); const geo = require('@redkit/geo'); const session = require('@redkit/session'); const cache = require('@redkit/cache'); const queue = require('@redkit/queue'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
+    const source = `(async () => {${program("const core = require('@redkit/core'); const testing = require('@redkit/testing'); const ratelimit = require('@redkit/ratelimit'); const lock = require('@redkit/lock'); const redlock = require('@redkit/lock/redlock'); const leaderboard = require('@redkit/leaderboard'); const geo = require('@redkit/geo'); const session = require('@redkit/session'); const cache = require('@redkit/cache'); const queue = require('@redkit/queue'); const bullmq = require('@redkit/queue/bullmq'); const hotkeys = require('@redkit/hotkeys'); const zod = require('zod'); const otel = require('@redkit/core/otel');")}})().catch((error) => { console.error(error); process.exit(1); });`;
     writeFileSync(join(app, 'cjs.cjs'), source);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], app))).toEqual(expected);
   });
