@@ -37,7 +37,13 @@ export {
   type RedkitErrorCode,
   ScriptError,
 } from './errors.js';
-export { driverFor, isRedisConnection, type RedisConnection, redisConnectionSchema } from './ioredis-driver.js';
+export {
+  driverFor,
+  isRedisConnection,
+  type RedisConnection,
+  redisConnectionSchema,
+  whenReady,
+} from './ioredis-driver.js';
 export {
   assertSameSlot,
   escapeKeyPart,

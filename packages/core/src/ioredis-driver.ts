@@ -57,11 +57,18 @@ function clientTimeout(client: RedisConnection): number | undefined {
 }
 
 /**
- * Resolves once the client is ready. A cluster client that has not loaded its
- * slot map yet treats every seed as a master and may swap connections under a
- * command, so callers that need a settled client wait here first.
+ * Resolves once the client is ready, connecting a lazy one; rejects with
+ * {@link RedisUnavailableError} after `timeoutMs`. A cluster client that has
+ * not loaded its slot map yet treats every seed as a master and may swap
+ * connections under a command, so callers that need a settled client (a
+ * subscriber, a slot-map lookup) wait here first.
+ *
+ * @example
+ * ```ts
+ * await whenReady(redis, 2_000)
+ * ```
  */
-async function whenReady(client: RedisConnection, timeoutMs: number): Promise<void> {
+export async function whenReady(client: RedisConnection, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return;
   if (client.status === 'wait') client.connect().catch(() => {});
   let onReady: () => void = () => {};

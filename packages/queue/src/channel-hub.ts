@@ -4,6 +4,7 @@ import {
   type RedisConnection,
   RedisUnavailableError,
   RedkitError,
+  whenReady,
   withDeadline,
 } from '@redkit/core';
 import type { Cluster, Redis } from 'ioredis';
@@ -35,25 +36,6 @@ function isReplyError(error: unknown): boolean {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Resolves once `client` is ready, or rejects after `timeoutMs`. */
-async function whenReady(client: RedisConnection, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return;
-  if (client.status === 'wait') client.connect().catch(() => {});
-  let onReady: () => void = () => {};
-  try {
-    await withDeadline(
-      new Promise<void>((resolve) => {
-        onReady = resolve;
-        client.once('ready', onReady);
-      }),
-      timeoutMs,
-      'waiting for the subscriber connection',
-    );
-  } finally {
-    client.off('ready', onReady);
-  }
 }
 
 /** One subscriber connection to one cluster master, for its shard channels. */

@@ -197,6 +197,28 @@ function timeoutOf(driver: RedisDriver, timeout: number | undefined): number {
   return timeout ?? driver.timeoutMs;
 }
 
+/** The live subscriptions of one channel or pattern, so `close()` can end them all. */
+class SubscriptionSet {
+  private readonly live = new Set<ChannelSubscription>();
+
+  /** Adds `subscription`; the returned handle also forgets it when unsubscribed. */
+  track(subscription: ChannelSubscription): ChannelSubscription {
+    this.live.add(subscription);
+    return {
+      unsubscribe: async () => {
+        this.live.delete(subscription);
+        await subscription.unsubscribe();
+      },
+    };
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.live];
+    this.live.clear();
+    await Promise.all(all.map((subscription) => subscription.unsubscribe()));
+  }
+}
+
 /**
  * A typed pub/sub channel: `publish` checks each message against the schema,
  * `subscribe` hands checked messages to a handler.
@@ -230,7 +252,7 @@ export class Channel<Schema extends MessageSchema | undefined = undefined> {
   private readonly driver: RedisDriver;
   private readonly timeoutMs: number;
   private shardedMode: Promise<boolean> | undefined;
-  private readonly subscriptions = new Set<ChannelSubscription>();
+  private readonly subscriptions = new SubscriptionSet();
 
   constructor(options: ChannelOptions<Schema>) {
     this.options = parseOptions(channelOptionsSchema, options, 'Channel');
@@ -307,24 +329,12 @@ export class Channel<Schema extends MessageSchema | undefined = undefined> {
       this.redisChannel,
       handler,
     );
-    return this.track(subscription);
-  }
-
-  private track(subscription: ChannelSubscription): ChannelSubscription {
-    this.subscriptions.add(subscription);
-    return {
-      unsubscribe: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.unsubscribe();
-      },
-    };
+    return this.subscriptions.track(subscription);
   }
 
   /** Ends every subscription made through this channel. */
   async close(): Promise<void> {
-    const all = [...this.subscriptions];
-    this.subscriptions.clear();
-    await Promise.all(all.map((subscription) => subscription.unsubscribe()));
+    await this.subscriptions.closeAll();
   }
 }
 
@@ -352,7 +362,7 @@ export class ChannelPattern<Schema extends MessageSchema | undefined = undefined
   readonly events: TelemetryEmitter<ChannelEvents>;
   private readonly options: z.output<typeof channelPatternOptionsSchema>;
   private readonly driver: RedisDriver;
-  private readonly subscriptions = new Set<ChannelSubscription>();
+  private readonly subscriptions = new SubscriptionSet();
 
   constructor(options: ChannelPatternOptions<Schema>) {
     this.options = parseOptions(channelPatternOptionsSchema, options, 'ChannelPattern');
@@ -382,19 +392,11 @@ export class ChannelPattern<Schema extends MessageSchema | undefined = undefined
       this.redisPattern,
       handler,
     );
-    this.subscriptions.add(subscription);
-    return {
-      unsubscribe: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.unsubscribe();
-      },
-    };
+    return this.subscriptions.track(subscription);
   }
 
   /** Ends every subscription made through this pattern. */
   async close(): Promise<void> {
-    const all = [...this.subscriptions];
-    this.subscriptions.clear();
-    await Promise.all(all.map((subscription) => subscription.unsubscribe()));
+    await this.subscriptions.closeAll();
   }
 }
