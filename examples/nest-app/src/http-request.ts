@@ -8,5 +8,8 @@ export interface AppSession {
   visits?: number;
 }
 
+/** express-session's `req.session` with the app's fields typed (what `@Session()` gives a handler). */
+export type AppRequestSession = Request['session'] & AppSession;
+
 /** The request with the app's session fields typed. */
-export type AppRequest = Request & { session: Request['session'] & AppSession };
+export type AppRequest = Request & { session: AppRequestSession };

@@ -6,6 +6,7 @@ import type { RedisConnection } from '@redkit/core';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/app.js';
+import { ProductsController } from '../src/products/products.controller.js';
 import { ProductsRepository } from '../src/products/products.repository.js';
 import { REDIS } from '../src/redis/redis.module.js';
 
@@ -112,7 +113,12 @@ describeTopologies('nest-app over HTTP', (t) => {
     const queries = repository.queries;
     expect((await shopper.request('GET', '/products/2')).json()).toEqual({ id: 2, name: 'Grinder', price: 99 });
     expect(repository.queries).toBe(queries); // served from the cache the write went through
-    expect((await shopper.request('GET', '/products/abc')).status).toBe(400);
+    expect((await shopper.request('GET', '/products/abc')).status).toBe(400); // ParseIntPipe
+    const refused = await shopper.request('PUT', '/products/2', { price: 'free' });
+    expect(refused.status).toBe(400); // the zod body pipe
+    expect(refused.json()).toMatchObject({ message: 'expected { "price": <positive number> }' });
+    expect((await shopper.request('GET', '/products/2')).json()).toEqual({ id: 2, name: 'Grinder', price: 99 });
+    expect(app.get(ProductsController)).toBeInstanceOf(ProductsController); // a singleton: app.get() refuses request scope
   });
 
   it('keeps login state across requests; logout ends one session, logout-everywhere all of them', async () => {
@@ -175,6 +181,9 @@ describe('src/main.ts, as `npx tsx src/main.ts` runs it', () => {
     });
     const health = await fetch(`${url}/health`);
     expect(await health.json()).toEqual({ status: 'ok' });
+    // tsx emits no decorator metadata: the controller and service get their dependencies from @Inject() alone.
+    const product = await fetch(`${url}/products/3`);
+    expect(await product.json()).toEqual({ id: 3, name: 'Kettle', price: 59 });
 
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
       started.once('exit', (code, signal) => resolve(signal ?? code)),

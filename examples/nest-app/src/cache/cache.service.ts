@@ -14,9 +14,9 @@ import { REDIS } from '../redis/redis.module.js';
  */
 @Injectable()
 export class CacheService implements OnModuleDestroy {
-  @Inject(REDIS)
-  private readonly redis!: RedisConnection;
   private readonly caches: Cache<StandardSchema | undefined>[] = [];
+
+  constructor(@Inject(REDIS) private readonly redis: RedisConnection) {}
 
   create<Schema extends StandardSchema | undefined = undefined>(
     options: Omit<CacheOptions<Schema>, 'redis'>,

@@ -7,8 +7,7 @@ import { REDIS } from '../redis/redis.module.js';
 @Controller('health')
 @SkipRateLimit()
 export class HealthController {
-  @Inject(REDIS)
-  private readonly redis!: RedisConnection;
+  constructor(@Inject(REDIS) private readonly redis: RedisConnection) {}
 
   @Get()
   async check(): Promise<{ status: 'ok' }> {

@@ -8,8 +8,6 @@ export type Product = z.infer<typeof productSchema>;
 /** Stands in for a database: slow, and it counts its queries so you can see the cache work. */
 @Injectable()
 export class ProductsRepository {
-  @Inject(APP_OPTIONS)
-  private readonly options!: ResolvedAppOptions;
   private readonly rows = new Map<number, Product>([
     [1, { id: 1, name: 'Espresso machine', price: 349 }],
     [2, { id: 2, name: 'Grinder', price: 129 }],
@@ -17,6 +15,8 @@ export class ProductsRepository {
   ]);
   /** Queries run so far. */
   queries = 0;
+
+  constructor(@Inject(APP_OPTIONS) private readonly options: ResolvedAppOptions) {}
 
   async findById(id: number): Promise<Product | undefined> {
     this.queries++;

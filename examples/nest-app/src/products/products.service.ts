@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Cache } from '@redkit/cache';
 import { APP_OPTIONS, type ResolvedAppOptions } from '../app-options.js';
 import { CacheService } from '../cache/cache.service.js';
@@ -6,18 +6,16 @@ import { type Product, ProductsRepository, productSchema } from './products.repo
 
 /** Products, read through the cache: one query per product per 5 minutes, however many requests. */
 @Injectable()
-export class ProductsService implements OnModuleInit {
-  @Inject(CacheService)
-  private readonly caches!: CacheService;
-  @Inject(ProductsRepository)
-  private readonly repository!: ProductsRepository;
-  @Inject(APP_OPTIONS)
-  private readonly options!: ResolvedAppOptions;
-  private cache!: Cache<typeof productSchema>;
+export class ProductsService {
+  private readonly cache: Cache<typeof productSchema>;
 
-  onModuleInit(): void {
-    this.cache = this.caches.create({
-      namespace: `${this.options.namespace}:products`,
+  constructor(
+    @Inject(CacheService) caches: CacheService,
+    @Inject(ProductsRepository) private readonly repository: ProductsRepository,
+    @Inject(APP_OPTIONS) options: ResolvedAppOptions,
+  ) {
+    this.cache = caches.create({
+      namespace: `${options.namespace}:products`,
       ttl: '5m',
       grace: '1h', // serve a stale product while it is reloaded, or while the database is down
       negativeTtl: '30s', // an unknown id is remembered too, so it cannot hammer the database

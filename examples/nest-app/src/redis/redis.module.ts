@@ -12,10 +12,7 @@ export const REDIS = Symbol('REDIS');
  */
 @Injectable()
 class RedisShutdown implements OnApplicationShutdown {
-  // Property injection with an explicit token: esbuild (tsx, vitest) emits no
-  // decorator type metadata, and the repository's linter rejects parameter decorators.
-  @Inject(REDIS)
-  private readonly redis!: RedisConnection;
+  constructor(@Inject(REDIS) private readonly redis: RedisConnection) {}
 
   async onApplicationShutdown(): Promise<void> {
     if (this.redis.status === 'end') return;
