@@ -3,7 +3,7 @@
  * and the Fastify platform.
  *
  * Every injected dependency names its token with `@Inject()`: esbuild (tsup,
- * vitest) does not emit decorator type metadata, so Nest could not infer it.
+ * tsx) does not emit decorator type metadata, so Nest could not infer it.
  *
  * @module
  */
@@ -154,13 +154,12 @@ function responseAdapter(response: unknown): { setHeader(name: string, value: st
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  // Property injection with explicit tokens: no type metadata is needed, and
-  // no parameter decorators (which the project's linter does not parse).
-  @Inject(RATE_LIMIT_OPTIONS)
-  private readonly options!: NestOptions;
-  @Inject(Reflector)
-  private readonly reflector!: Reflector;
   private check: RequestLimiter<unknown> | undefined;
+
+  constructor(
+    @Inject(RATE_LIMIT_OPTIONS) private readonly options: NestOptions,
+    @Inject(Reflector) private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
