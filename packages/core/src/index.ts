@@ -53,7 +53,7 @@ export {
   keySlot,
   unescapeKeyPart,
 } from './keys.js';
-export { parseOptions } from './options.js';
+export { namespaceSchema, parseOptions, zodSchemaOption } from './options.js';
 export { type ScanOptions, scanAll } from './scan.js';
 export { defineScript, type LuaScript, onScriptCall, type ScriptCall } from './script.js';
 export { type ServerClock, serverClock } from './server-clock.js';

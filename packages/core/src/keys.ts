@@ -43,7 +43,7 @@ export function unescapeKeyPart(escaped: string): string {
 }
 
 /** Namespaces are fixed by the application, so they are validated, not escaped. */
-const namespacePattern = /^[A-Za-z0-9][A-Za-z0-9_.\-/:]*$/;
+export const namespacePattern = /^[A-Za-z0-9][A-Za-z0-9_.\-/:]*$/;
 
 /** A key part: a string, or a number that is written in decimal. */
 export type KeyPart = string | number;

@@ -1,4 +1,4 @@
-import { durationSchema, redisConnectionSchema } from '@redkit/core';
+import { durationSchema, redisConnectionSchema, zodSchemaOption } from '@redkit/core';
 import { z } from 'zod';
 
 /** A zod schema for member metadata. Values are stored as JSON, so use JSON-compatible types. */
@@ -58,10 +58,7 @@ const positive = z
   .number({ message: 'must be a number' })
   .refine((value) => Number.isFinite(value) && value > 0, 'must be a finite number greater than 0');
 
-const metadataSchemaSchema = z.custom<MetadataSchema>(
-  (value) => typeof value === 'object' && value !== null && typeof (value as z.ZodType).safeParse === 'function',
-  { message: 'must be a zod schema' },
-);
+const metadataSchemaSchema = zodSchemaOption<MetadataSchema>();
 
 const day = 86_400_000;
 

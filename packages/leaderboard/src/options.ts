@@ -1,4 +1,4 @@
-import { durationSchema, redisConnectionSchema } from '@redkit/core';
+import { durationSchema, redisConnectionSchema, zodSchemaOption } from '@redkit/core';
 import { z } from 'zod';
 import { isTimeZone } from './time-zone.js';
 
@@ -32,10 +32,7 @@ export const maxReadSize = 1000;
 
 const day = 86_400_000;
 
-const metadataSchemaSchema = z.custom<MetadataSchema>(
-  (value) => typeof value === 'object' && value !== null && typeof (value as z.ZodType).safeParse === 'function',
-  { message: 'must be a zod schema' },
-);
+const metadataSchemaSchema = zodSchemaOption<MetadataSchema>();
 
 const clockSchema = z.custom<() => number>((value) => typeof value === 'function', {
   message: 'must be a function returning ms since the epoch',

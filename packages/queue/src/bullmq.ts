@@ -9,6 +9,7 @@ import {
   driverFor,
   durationSchema,
   InvalidOptionsError,
+  namespaceSchema,
   parseOptions,
   RedisCommandError,
   type RedisConnection,
@@ -17,6 +18,7 @@ import {
   redisConnectionSchema,
   TelemetryEmitter,
   withDeadline,
+  zodSchemaOption,
 } from '@redkit/core';
 import {
   type Job,
@@ -119,11 +121,7 @@ const queueNameSchema = z
   .max(200, 'must be at most 200 characters')
   .regex(/^[^:{}\s]+$/, 'must not contain ":", "{", "}" or whitespace');
 
-// Duck-typed rather than instanceof, so a schema from another copy of zod is accepted.
-const zodSchema = z.custom<z.ZodType>(
-  (value) => typeof value === 'object' && value !== null && typeof (value as z.ZodType).safeParse === 'function',
-  'must be a zod schema',
-);
+const zodSchema = zodSchemaOption<z.ZodType>();
 
 const jobsSchema = z
   .record(
@@ -148,14 +146,7 @@ const commonShape = {
    * the `{<name>}` hash tag keeps each queue in one cluster slot, as BullMQ needs,
    * while different queues spread over the masters. @default "bull"
    */
-  namespace: z
-    .string({ message: 'must be a string' })
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.\-/:]*$/,
-      'must start with a letter or digit and contain only letters, digits and _ . - / :',
-    )
-    .refine((value) => !value.endsWith(':'), 'must not end in ":"')
-    .default('bull'),
+  namespace: namespaceSchema.default('bull'),
 };
 
 /** Options of `new TypedQueue()`. */

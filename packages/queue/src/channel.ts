@@ -3,12 +3,14 @@ import {
   durationSchema,
   escapeKeyPart,
   InvalidOptionsError,
+  namespaceSchema,
   parseOptions,
   probeCapabilities,
   type RedisDriver,
   redisConnectionSchema,
   TelemetryEmitter,
   unescapeKeyPart,
+  zodSchemaOption,
 } from '@redkit/core';
 import { z } from 'zod';
 import { hubFor, type RawListener, type SubscriptionKind } from './channel-hub.js';
@@ -55,23 +57,12 @@ const nameSchema = z
   .max(200, 'must be at most 200 characters')
   .regex(/^[^\r\n\0]+$/, 'must not contain newlines or NUL');
 
-// Duck-typed rather than instanceof, so a schema from another copy of zod is accepted.
-const schemaSchema = z.custom<MessageSchema>(
-  (value) => typeof value === 'object' && value !== null && typeof (value as z.ZodType).safeParse === 'function',
-  'must be a zod schema',
-);
+const schemaSchema = zodSchemaOption<MessageSchema>();
 
 const commonShape = {
   redis: redisConnectionSchema,
   /** Prefix of the Redis channel names: `<namespace>:{<name>}`. @default "channel" */
-  namespace: z
-    .string({ message: 'must be a string' })
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.\-/:]*$/,
-      'must start with a letter or digit and contain only letters, digits and _ . - / :',
-    )
-    .refine((value) => !value.endsWith(':'), 'must not end in ":"')
-    .default('channel'),
+  namespace: namespaceSchema.default('channel'),
   /** Zod schema of a message: checked on publish and again on receipt. */
   schema: schemaSchema.optional(),
   /**

@@ -1,4 +1,4 @@
-import { durationSchema, redisConnectionSchema } from '@redkit/core';
+import { durationSchema, redisConnectionSchema, zodSchemaOption } from '@redkit/core';
 import { z } from 'zod';
 
 /** A zod schema of the queue's messages (any schema whose output is JSON-serializable). */
@@ -13,11 +13,7 @@ export type MessageInputOf<Schema> = Schema extends z.ZodType ? z.input<Schema> 
 const day = 86_400_000;
 const maxUint64 = 2n ** 64n;
 
-// Duck-typed rather than instanceof, so a schema from another copy of zod is accepted.
-const schemaSchema = z.custom<MessageSchema>(
-  (value) => typeof value === 'object' && value !== null && typeof (value as z.ZodType).safeParse === 'function',
-  'must be a zod schema',
-);
+const schemaSchema = zodSchemaOption<MessageSchema>();
 
 /** Names of streams, groups and consumers: printable, no newlines. */
 const nameSchema = z
