@@ -13,6 +13,10 @@ describe('StreamQueue types', () => {
     expectTypeOf(queue.add).parameter(0).toEqualTypeOf<{ to: string; retries?: number | undefined }>();
     expectTypeOf(queue.add({ to: 'x' })).resolves.toEqualTypeOf<AddResult>();
     expectTypeOf(queue.addMany([{ to: 'x' }])).resolves.toEqualTypeOf<string[]>();
+    // With idempotency keys each message reports whether it was a duplicate.
+    expectTypeOf(queue.addMany([{ to: 'x' }], { idempotencyKey: (message) => message.to })).resolves.toEqualTypeOf<
+      AddResult[]
+    >();
     const consumer = queue.consume(
       (message, context) => {
         expectTypeOf(message).toEqualTypeOf<{ to: string; retries: number }>();
