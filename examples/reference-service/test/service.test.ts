@@ -135,6 +135,24 @@ describe('reference service', () => {
     expect((await browser.get('/stores/nearby?lon=500&lat=0')).status).toBe(400);
   });
 
+  it('takes stock once for an order delivered twice (delivery is at least once)', async () => {
+    const { db, orders } = service.services;
+    const stockOf = async () =>
+      (await db.query<{ stock: number }>('SELECT stock FROM products WHERE id = 4'))[0]?.stock as number;
+    const before = await stockOf();
+    // The same message twice on the stream, as a redelivery after a crash or a claim would hand it over.
+    const order = { orderId: crypto.randomUUID(), userId: 'dora', productId: 4, quantity: 3 };
+    await orders.queue.addMany([order, order]);
+    await vi.waitFor(
+      async () => {
+        expect((await orders.queue.stats()).groups.every((group) => group.pending === 0 && group.lag === 0)).toBe(true);
+        expect(await orders.find(order.orderId)).toBeDefined();
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(await stockOf()).toBe(before - 3);
+  });
+
   it('processes an order in a worker, and dead-letters one that keeps failing (then replays it)', async () => {
     const browser = new Browser(service.url);
     await browser.login('ben');

@@ -106,12 +106,14 @@ export class Orders {
       // Thrown: retried with backoff, then dead-lettered after maxDeliveries attempts.
       if (!product) throw new Error(`unknown product ${order.productId}`);
       if (product.discontinued) throw new Error(`product ${order.productId} is discontinued`);
-      await tx.query('UPDATE products SET stock = stock - $2 WHERE id = $1', [order.productId, order.quantity]);
-      // ON CONFLICT: delivery is at least once, so a redelivered order must not be written twice.
-      await tx.query(
-        'INSERT INTO orders (id, user_id, product_id, quantity) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+      // Delivery is at least once: a redelivered order finds its row already there (no row returned)
+      // and must not take the stock a second time.
+      const inserted = await tx.query(
+        'INSERT INTO orders (id, user_id, product_id, quantity) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id',
         [order.orderId, order.userId, order.productId, order.quantity],
       );
+      if (inserted.length === 0) return;
+      await tx.query('UPDATE products SET stock = stock - $2 WHERE id = $1', [order.productId, order.quantity]);
       if (this.config.orders.workMs > 0) await new Promise((resolve) => setTimeout(resolve, this.config.orders.workMs));
     });
   }
