@@ -1,14 +1,8 @@
-import { type RedisConnection, scanAll } from '@redkit/core';
 import { afterAll, vi } from 'vitest';
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { keysOf } from '@redkit/testing';
 
-/** Every key under a namespace, on every master. */
-export async function keysOf(redis: RedisConnection, namespace: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const batch of scanAll(redis, `${namespace}:*`)) found.push(...batch);
-  return found.sort();
-}
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Blocks the event loop: a holder that stalls (a long GC pause, a CPU-bound loop). */
 export function blockEventLoop(ms: number): void {

@@ -1,13 +1,8 @@
-import { type RedisConnection, scanAll } from '@redkit/core';
+import type { RedisConnection } from '@redkit/core';
+
+export { keysOf } from '@redkit/testing';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Every key under a namespace, on every master. */
-export async function keysOf(redis: RedisConnection, namespace: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const batch of scanAll(redis, `${namespace}:*`)) found.push(...batch);
-  return found;
-}
 
 /** The server's clock in ms (the clock the limiter uses). */
 export async function serverTime(redis: RedisConnection, key: string): Promise<number> {

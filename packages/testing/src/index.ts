@@ -10,5 +10,6 @@ export {
 } from './cluster.js';
 export { HarnessError, RedisServerNotFoundError } from './errors.js';
 export { type ExternalServers, externalServers } from './external.js';
+export { keysOf, seededRandom } from './inspect.js';
 export type { RedisNode } from './node.js';
 export { type ClientOptions, type StandaloneOptions, type StandaloneRedis, startStandalone } from './standalone.js';
