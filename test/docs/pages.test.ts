@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
  */
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
-const patternPages = ['cache', 'geo', 'hotkeys', 'leaderboard', 'lock', 'queue', 'ratelimit', 'session'];
+const patternPages = ['cache', 'geo', 'hot-keys', 'leaderboard', 'lock', 'queue', 'ratelimit', 'session'];
 
 const required: [string, RegExp][] = [
   ['a "When to use …" or "Choosing …" section', /^## (When to use|Choosing)\b/m],

@@ -3,7 +3,7 @@ import { createAclUser } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { expect, it } from 'vitest';
 
-/** The commands listed in docs/hotkeys.md under "ACL commands". */
+/** The commands listed in docs/hot-keys.md under "ACL commands". */
 const commands = ['incrby', 'pexpire', 'wait', 'get', 'mget', 'del'];
 
 describeTopologies('hotkeys as a least-privilege ACL user', (t) => {
