@@ -152,16 +152,30 @@ function commandBreakdown(topology: TopologyResult): string {
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
-function section({ scenario, options, topologies }: ScenarioResult, env: Environment): string {
-  const parts = [
+/** A scenario section's marker, heading, description and "Measured …" line (`how`: what each round ran). */
+function sectionHead(
+  scenario: { name: string; title: string; description: string },
+  env: Environment,
+  how: string,
+): string[] {
+  return [
     `<!-- scenario:${scenario.name} -->`,
     `## ${scenario.name}: ${scenario.title}`,
     '',
     scenario.description,
     '',
-    `Measured ${day(env.date)} (redis-server ${env.redis}, ioredis ${env.ioredis}, Node ${env.node}): ` +
+    `Measured ${day(env.date)} (redis-server ${env.redis}, ioredis ${env.ioredis}, Node ${env.node}): ${how}`,
+  ];
+}
+
+function section({ scenario, options, topologies }: ScenarioResult, env: Environment): string {
+  const parts = [
+    ...sectionHead(
+      scenario,
+      env,
       `${integer.format(options.ops)} ops per variant and round after ${integer.format(options.warmup)} ` +
-      `warm-up ops, ${options.concurrency} in flight, ${options.rounds} rounds; the median round is quoted.`,
+        `warm-up ops, ${options.concurrency} in flight, ${options.rounds} rounds; the median round is quoted.`,
+    ),
   ];
   for (const topology of topologies) {
     parts.push(
@@ -295,16 +309,14 @@ export function printThroughputScenario({ scenario, topologies }: ThroughputScen
 
 function throughputSection({ scenario, rounds, topologies }: ThroughputScenarioResult, env: Environment): string {
   const parts = [
-    `<!-- scenario:${scenario.name} -->`,
-    `## ${scenario.name}: ${scenario.title}`,
-    '',
-    scenario.description,
-    '',
-    `Measured ${day(env.date)} (redis-server ${env.redis}, ioredis ${env.ioredis}, Node ${env.node}): ` +
+    ...sectionHead(
+      scenario,
+      env,
       `${integer.format(scenario.messages)} messages per variant and round after ${integer.format(scenario.warmup)} ` +
-      `warm-up messages, ${scenario.concurrency} in flight, ${rounds} rounds; the median round is quoted. ` +
-      'Only moving the messages is timed (filling the stream before a consume run, and stopping workers after, ' +
-      'are not); `cmds/msg` counts the server-side calls of the timed part.',
+        `warm-up messages, ${scenario.concurrency} in flight, ${rounds} rounds; the median round is quoted. ` +
+        'Only moving the messages is timed (filling the stream before a consume run, and stopping workers after, ' +
+        'are not); `cmds/msg` counts the server-side calls of the timed part.',
+    ),
   ];
   for (const topology of topologies) {
     const table = throughputRows(scenario, topology);
