@@ -8,6 +8,7 @@ const sourceAliases = [
   { find: /^@redkit\/core$/, replacement: root('packages/core/src/index.ts') },
   { find: /^@redkit\/core\/otel$/, replacement: root('packages/core/src/otel.ts') },
   { find: /^@redkit\/cache$/, replacement: root('packages/cache/src/index.ts') },
+  { find: /^@redkit\/cache\/keyv$/, replacement: root('packages/cache/src/keyv.ts') },
   { find: /^@redkit\/geo$/, replacement: root('packages/geo/src/index.ts') },
   { find: /^@redkit\/hotkeys$/, replacement: root('packages/hotkeys/src/index.ts') },
   { find: /^@redkit\/leaderboard$/, replacement: root('packages/leaderboard/src/index.ts') },

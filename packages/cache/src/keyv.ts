@@ -1,0 +1,2 @@
+// Keyv storage adapter: being written (issue: drop-ins). Intentionally empty until it lands.
+export {};
