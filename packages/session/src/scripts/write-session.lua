@@ -37,8 +37,10 @@ if exists then
     return {4, 0, created, deadline, 0}
   end
 else
-  if mode == 'u' then return {0, 0, 0, 0, 0} end
+  -- The tombstone first: an update of a destroyed session (a request that read it before a logout)
+  -- is refused as destroyed, not reported as merely missing.
   if redis.call('EXISTS', tombstone) == 1 then return {3, 0, 0, 0, 0} end
+  if mode == 'u' then return {0, 0, 0, 0, 0} end
   created = now
   deadline = tonumber(ARGV[5])
   if deadline == 0 then deadline = now + tonumber(ARGV[6]) end
