@@ -2,12 +2,15 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { mainBranchPrefixes } from '../repository.js';
 
 /**
  * Every pattern page has the sections a reader looks for, under headings
  * they can find: when to use it (with Pro and Con), failure modes, cluster
  * notes and the ACL commands. docs/index.md links every page, and no
- * relative link of the docs or a README points to a missing file or heading.
+ * relative link of the docs or a README points to a missing file or heading;
+ * nor does an absolute link to this repository's main branch, which the
+ * package READMEs use so that their links work on the npm package page.
  */
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
@@ -52,13 +55,25 @@ function anchorsOf(text: string): Set<string> {
   return anchors;
 }
 
-/** Relative links of one markdown file whose file or heading does not exist. */
+/**
+ * The work-tree path a link points to: relative to the file, or an absolute
+ * link to this repository's main branch mapped back; undefined for any other URL.
+ */
+function localPath(file: string, path: string): string | undefined {
+  const prefix = mainBranchPrefixes.find((candidate) => path.startsWith(candidate));
+  if (prefix) return join(repoRoot, decodeURIComponent(path.slice(prefix.length)));
+  if (/^[a-z]+:/i.test(path)) return undefined;
+  return path ? resolve(dirname(file), path) : file;
+}
+
+/** Links of one markdown file into this repository whose file or heading does not exist. */
 function brokenLinks(file: string, text: string): string[] {
   const broken: string[] = [];
   for (const [, href] of withoutCode(text).matchAll(/\]\(([^)\s]+)\)/g)) {
-    if (!href || /^[a-z]+:/i.test(href)) continue;
-    const [path, anchor] = href.split('#');
-    const target = path ? resolve(dirname(file), path) : file;
+    if (!href) continue;
+    const [path = '', anchor] = href.split('#');
+    const target = localPath(file, path);
+    if (target === undefined) continue;
     const where = `${relative(repoRoot, file)}: ${href}`;
     if (path && !existsSync(target)) broken.push(`${where} (no such file)`);
     else if (anchor && target.endsWith('.md') && (target === file || statSync(target).isFile())) {
@@ -67,6 +82,13 @@ function brokenLinks(file: string, text: string): string[] {
     }
   }
   return broken;
+}
+
+/** Links of a package README that leave the page but not by an absolute URL: they lead nowhere on npm. */
+function relativeLinks(text: string): string[] {
+  return [...withoutCode(text).matchAll(/\]\(([^)\s]+)\)/g)]
+    .map(([, href]) => href as string)
+    .filter((href) => !href.startsWith('#') && !/^[a-z]+:/i.test(href));
 }
 
 describe('docs pages', () => {
@@ -90,9 +112,28 @@ describe('docs pages', () => {
       'docs/x.md: #nope (no such heading)',
       'docs/x.md: nope.md (no such file)',
     ]);
+    const [blob, tree] = mainBranchPrefixes;
+    const absolute = `[ok](${blob}docs/cache.md#cluster-notes) [bad](${blob}docs/nope.md) [bad](${blob}docs/cache.md#nope) [ok](${tree}packages/cache#readme)`;
+    expect(brokenLinks(file, absolute)).toEqual([
+      `docs/x.md: ${blob}docs/nope.md (no such file)`,
+      `docs/x.md: ${blob}docs/cache.md#nope (no such heading)`,
+    ]);
+    expect(relativeLinks(`[a](#x) [b](../../docs/cache.md) [c](${blob}docs/cache.md) \`[d](e.md)\``)).toEqual([
+      '../../docs/cache.md',
+    ]);
   });
 
-  it('every relative link of the docs and READMEs points to an existing file and heading', () => {
+  it('package READMEs link out by absolute URLs only, so the links work on the npm package page', () => {
+    const readmes = readdirSync(join(repoRoot, 'packages'))
+      .map((name) => join(repoRoot, 'packages', name, 'README.md'))
+      .filter((file) => existsSync(file));
+    const relativeOnes = readmes.flatMap((file) =>
+      relativeLinks(readFileSync(file, 'utf8')).map((href) => `${relative(repoRoot, file)}: ${href}`),
+    );
+    expect(relativeOnes).toEqual([]);
+  });
+
+  it('every link of the docs and READMEs into this repository points to an existing file and heading', () => {
     const broken = markdownFiles().flatMap((file) => brokenLinks(file, readFileSync(file, 'utf8')));
     expect(broken).toEqual([]);
   });
