@@ -1,5 +1,6 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
+import { watchConnection } from './connection-events.js';
 import { durationSchema } from './duration.js';
 import { InvalidOptionsError } from './errors.js';
 import type { RedisConnection } from './ioredis-driver.js';
@@ -205,6 +206,13 @@ function parseNode(node: string | NodeAddress): NodeAddress {
  * @throws InvalidOptionsError naming the bad field.
  */
 export function resolveConnection(input: string | ConnectOptions): ResolvedConnection {
+  // `connect(process.env.REDIS_URL)` with the variable unset is the usual way
+  // to get here; zod alone would say "expected object, received undefined".
+  if (input === undefined || input === null || input === '') {
+    throw urlError(
+      `a Redis URL or connection options are required, got ${input === '' ? 'an empty string' : String(input)} (is REDIS_URL set?)`,
+    );
+  }
   const options = parseOptions(connectOptionsSchema, typeof input === 'string' ? { url: input } : input, 'connect()');
   const fromUrl = options.url === undefined ? undefined : parseConnectionUrl(options.url);
   const topology = fromUrl?.topology ?? (options.nodes ? 'cluster' : 'standalone');
@@ -277,6 +285,14 @@ export function resolveConnection(input: string | ConnectOptions): ResolvedConne
  * command and connect timeouts, jittered reconnect backoff, and no re-sending
  * of commands whose outcome is unknown.
  *
+ * The client comes with an `error` listener: while Redis cannot be reached it
+ * reconnects with backoff and reports the errors through
+ * {@link connectionEvents} (or your own `redis.on('error')`); left unhandled,
+ * the first error of each outage becomes one process warning
+ * (`REDKIT_REDIS_UNREACHABLE`) rather than a stack trace per attempt.
+ *
+ * @throws InvalidOptionsError naming the bad field; `url` when no URL or
+ * options are given (e.g. `connect(process.env.REDIS_URL)` with it unset).
  * @example
  * ```ts
  * const redis = connect('redis://localhost:6379')
@@ -289,8 +305,13 @@ export function connect(options: ConnectOptions & { nodes: NonNullable<ConnectOp
 export function connect(urlOrOptions: string | ConnectOptions): RedisConnection;
 export function connect(urlOrOptions: string | ConnectOptions): RedisConnection {
   const resolved = resolveConnection(urlOrOptions);
-  if (resolved.topology === 'cluster') {
-    return new Cluster(resolved.nodes, resolved.clusterOptions);
-  }
-  return new Redis(resolved.redisOptions);
+  const address = resolved.nodes.map(({ host, port }) =>
+    host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+  );
+  const client =
+    resolved.topology === 'cluster'
+      ? new Cluster(resolved.nodes, resolved.clusterOptions)
+      : new Redis(resolved.redisOptions);
+  watchConnection(client, address.join(','));
+  return client;
 }

@@ -9,6 +9,7 @@ export {
   type ResolvedConnection,
   resolveConnection,
 } from './connect.js';
+export { type ConnectionEvents, connectionEvents } from './connection-events.js';
 export { withDeadline } from './deadline.js';
 export type {
   CallOptions,

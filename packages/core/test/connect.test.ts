@@ -106,6 +106,18 @@ describe('resolveConnection', () => {
     expect(resolved.redisOptions.commandTimeout).toBe(250);
   });
 
+  it.each([undefined, null, ''])('connect(%j) says that a URL is required and points at REDIS_URL', (input) => {
+    expect(() => connect(input as never)).toThrow(InvalidOptionsError);
+    expect(() => connect(input as never)).toThrow(
+      /^connect\(\): invalid options: url: a Redis URL or connection options are required, got .* \(is REDIS_URL set\?\)$/,
+    );
+    try {
+      connect(input as never);
+    } catch (error) {
+      expect((error as InvalidOptionsError).issues.map((issue) => issue.path)).toEqual(['url']);
+    }
+  });
+
   it.each([
     [{}, 'url: give exactly one of url, host or nodes (got none)'],
     [{ url: 'redis://h', host: 'h' }, 'host: give exactly one of url, host or nodes'],
