@@ -298,3 +298,8 @@ export class RateLimitModule {
 
 // The HTTP helpers every middleware entry point offers (see http/public.ts).
 export * from './http/public.js';
+export {
+  RedkitThrottlerStorage,
+  type RedkitThrottlerStorageOptions,
+  type ThrottlerStorageRecord,
+} from './nest-throttler-storage.js';
