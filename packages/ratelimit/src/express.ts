@@ -79,5 +79,6 @@ export function rateLimit<Req extends object = RequestWithAddress>(
   };
 }
 
+export { type ClientRateLimitInfo, RedkitStore, type RedkitStoreOptions } from './express-store.js';
 // The HTTP helpers every middleware entry point offers (see http/public.ts).
 export * from './http/public.js';
