@@ -1,7 +1,7 @@
-import type { Meter, Span, Tracer } from '@opentelemetry/api';
+import { type Meter, type MeterProvider, metrics, type Span, type Tracer } from '@opentelemetry/api';
 import { TelemetryEmitter } from '@redkit/core';
 import { instrument } from '@redkit/core/otel';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 type CacheEvents = {
   hit: { key: string; durationMs: number };
@@ -89,5 +89,59 @@ describe('OpenTelemetry bridge', () => {
         ended: true,
       },
     ]);
+  });
+});
+
+/**
+ * A MeterProvider as the API defines it, keeping what each instrument records
+ * (@opentelemetry/sdk-metrics is not a dependency; this is the contract an SDK
+ * fulfils, not a stand-in for Redis).
+ */
+function recordingMeterProvider() {
+  const recorded: string[] = [];
+  const instrument = (name: string) => {
+    const keep = (value: number, attributes?: Record<string, unknown>) =>
+      recorded.push(`${name} ${value} ${attributes?.['redkit.pattern']}.${attributes?.['redkit.event']}`);
+    return { add: keep, record: keep };
+  };
+  const provider = {
+    getMeter: (meterName: string) => {
+      recorded.push(`meter ${meterName}`);
+      return { createCounter: instrument, createHistogram: instrument } as unknown as Meter;
+    },
+  } as MeterProvider;
+  return { provider, recorded };
+}
+
+describe('OpenTelemetry bridge and the global MeterProvider', () => {
+  afterEach(() => {
+    metrics.disable();
+  });
+
+  it('keeps the metrics of events emitted after the provider is set, even when instrument() ran first', () => {
+    const emitter = new TelemetryEmitter<CacheEvents>('cache');
+    const detach = instrument(emitter);
+    emitter.emit('miss', { key: 'before the SDK started' }); // no provider yet: nowhere to go
+
+    const first = recordingMeterProvider();
+    expect(metrics.setGlobalMeterProvider(first.provider)).toBe(true);
+    emitter.emit('hit', { key: 'a', durationMs: 7 });
+    emitter.emit('miss', { key: 'b' });
+    expect(first.recorded).toEqual([
+      'meter redkit',
+      'redkit.events 1 cache.hit',
+      'redkit.duration 7 cache.hit',
+      'redkit.events 1 cache.miss',
+    ]);
+
+    // A provider swapped later (tests, a restarted SDK) gets the events from then on.
+    metrics.disable();
+    const second = recordingMeterProvider();
+    metrics.setGlobalMeterProvider(second.provider);
+    emitter.emit('miss', { key: 'c' });
+    detach();
+    emitter.emit('miss', { key: 'd' });
+    expect(second.recorded).toEqual(['meter redkit', 'redkit.events 1 cache.miss']);
+    expect(first.recorded).toHaveLength(4);
   });
 });
