@@ -227,7 +227,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
           )
         : undefined;
     this.floors = this.replicaKeys || readRedis ? new VersionFloors() : undefined;
-    this.bus = new InvalidationBus(this.driver, this.keys.channel, {
+    this.bus = new InvalidationBus(this.options.redis, this.driver.timeoutMs, this.keys.channel, {
       key: (redisKey, version) => {
         const key = this.memory || this.floors ? this.keys.keyOf(redisKey) : undefined;
         if (key === undefined) return;
@@ -378,7 +378,12 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const redisKey = this.keys.entry(key);
     const tombstoneMs = this.options.hardTimeout + 1_000;
     const [deleted, version] = await this.redis(() =>
-      this.driver.script(deleteEntry, [redisKey], [tombstoneMs, this.keys.channel], this.call),
+      this.driver.script(
+        deleteEntry,
+        [redisKey],
+        [tombstoneMs, this.keys.channel, this.bus.shardChannelFor(redisKey)],
+        this.call,
+      ),
     );
     this.memory?.invalidate(key, Number(version));
     this.floors?.raise(key, Number(version));
@@ -493,7 +498,8 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const encoded = await log.encode(value, this.options.compressAbove, context);
     const tagVersions = await this.readTagVersions(settings.tags);
     const ttl = Math.max(1, Math.round(settings.ttl * (1 - this.options.jitter * Math.random())));
-    const write = { key, entryKey: this.keys.entry(key), ttl, grace: settings.grace, channel: this.keys.channel };
+    const entryKey = this.keys.entry(key);
+    const write = { key, entryKey, ttl, grace: settings.grace, ...this.channelsFor(entryKey) };
     const version = await this.redis(() =>
       log.append(this.driver, { ...write, ...encoded, tags: encodeTags(tagVersions) }, this.call),
     );
@@ -513,13 +519,10 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const context = 'Cache.writeBehindDelete()';
     const log = this.writeBehindLog(context);
     this.checkKey(key, context);
-    const write = { key, entryKey: this.keys.entry(key), ttl: this.options.hardTimeout + 1_000, grace: 0 };
+    const entryKey = this.keys.entry(key);
+    const write = { key, entryKey, ttl: this.options.hardTimeout + 1_000, grace: 0, ...this.channelsFor(entryKey) };
     const version = await this.redis(() =>
-      log.append(
-        this.driver,
-        { ...write, payload: undefined, plain: undefined, tags: '', channel: this.keys.channel },
-        this.call,
-      ),
+      log.append(this.driver, { ...write, payload: undefined, plain: undefined, tags: '' }, this.call),
     );
     this.memory?.invalidate(key, version);
     this.floors?.raise(key, version);
@@ -544,6 +547,11 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     return new WriteBehindFlusher(this.options.redis, log, resolved, this.options.timeout);
   }
 
+  /** The invalidation channels a write of `entryKey` is announced on. */
+  private channelsFor(entryKey: string): { channel: string; shardChannel: string } {
+    return { channel: this.keys.channel, shardChannel: this.bus.shardChannelFor(entryKey) };
+  }
+
   private writeBehindLog(context: string): WriteBehindLog {
     if (this.writeLog) return this.writeLog;
     throw new InvalidOptionsError([{ path: 'writeBehind', message: 'is not enabled for this cache' }], { context });
@@ -555,7 +563,12 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     await Promise.all(
       checked.map(async (tag) => {
         const version = await this.redis(() =>
-          this.driver.script(bumpTag, [this.keys.tag(tag)], [this.options.tagTtl, this.keys.channel, tag], this.call),
+          this.driver.script(
+            bumpTag,
+            [this.keys.tag(tag)],
+            [this.options.tagTtl, this.keys.channel, tag, this.bus.shardChannelFor(this.keys.tag(tag))],
+            this.call,
+          ),
         );
         this.memory?.invalidateTag(tag, Number(version));
       }),
@@ -1107,7 +1120,18 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       this.driver.script(
         setEntry,
         [redisKey, this.keys.lease(key)],
-        [start, flags, ttl, grace, Math.round(loadMs), encodeTags(tagVersions), payload.text, token, this.keys.channel],
+        [
+          start,
+          flags,
+          ttl,
+          grace,
+          Math.round(loadMs),
+          encodeTags(tagVersions),
+          payload.text,
+          token,
+          this.keys.channel,
+          this.bus.shardChannelFor(redisKey),
+        ],
         this.call,
       ),
     );

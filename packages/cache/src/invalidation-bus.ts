@@ -1,4 +1,7 @@
-import type { RedisDriver, Subscriber } from '@redkit/core';
+import { RedisCommandError, type RedisConnection } from '@redkit/core';
+import { hubFor, type PubSubHub, type RawListener } from '@redkit/queue';
+import type { Cluster } from 'ioredis';
+import { ShardChannels } from './invalidation-channels.js';
 
 /** What the bus tells the cache. */
 export interface BusHandlers {
@@ -13,22 +16,46 @@ export interface BusHandlers {
 }
 
 /**
- * Invalidations over Redis pub/sub (on a cluster, PUBLISH reaches every
- * node's subscribers). Scripts publish `k|<version>|<key>` on every write and
- * delete, `t|<version>|<tag>` on tag invalidations, and `clear()` publishes
- * `c|0|`. The bus also wakes callers waiting for another process's load.
+ * Invalidations over Redis pub/sub. Scripts publish `k|<version>|<key>` on
+ * every write and delete, `t|<version>|<tag>` on tag invalidations, and
+ * `clear()` publishes `c|0|`: on a standalone server on the namespace's
+ * classic channel; on a cluster on a shard channel of the writing node (see
+ * {@link ShardChannels}), falling back to the classic channel. The bus
+ * listens on both, through @redkit/queue's subscriber hub (one connection for
+ * classic channels, one per master for shard channels, moved on failover).
+ * It also wakes callers waiting for another process's load.
  */
 export class InvalidationBus {
-  private subscriber: Subscriber | undefined;
+  private hub: PubSubHub | undefined;
+  private offResubscribe: (() => void) | undefined;
   private starting: Promise<void> | undefined;
   private subscribed = false;
+  /** Shard channels refused by the server (Redis < 7, or an ACL without them): the classic channel serves alone. */
+  private shardsRefused = false;
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly listener: RawListener = (message) => this.receive(message);
+  /** The shard channels, on a cluster. */
+  private readonly shards: ShardChannels | undefined;
 
+  /**
+   * @param channel the namespace's classic channel.
+   * @param timeoutMs how long a subscription may take to be confirmed.
+   */
   constructor(
-    private readonly driver: RedisDriver,
+    private readonly client: RedisConnection,
+    private readonly timeoutMs: number,
     private readonly channel: string,
     private readonly handlers: BusHandlers,
-  ) {}
+  ) {
+    this.shards = (client as { isCluster?: boolean }).isCluster
+      ? new ShardChannels(channel, client as Cluster)
+      : undefined;
+  }
+
+  /** The shard channel a script announces a write of `redisKey` on ('' for the classic channel alone). */
+  shardChannelFor(redisKey: string): string {
+    return this.shards?.for(redisKey) ?? '';
+  }
 
   /** True once the subscription is confirmed (before that, no message is guaranteed). */
   get ready(): boolean {
@@ -44,11 +71,28 @@ export class InvalidationBus {
   }
 
   private async subscribe(): Promise<void> {
-    if (!this.subscriber) {
-      this.subscriber = this.driver.subscriber();
-      this.subscriber.onReconnect(() => this.handlers.reset());
+    if (!this.hub || this.hub.isClosed) {
+      this.offResubscribe?.();
+      const hub = hubFor(this.client, this.timeoutMs);
+      this.hub = hub;
+      const ours = new Set([this.channel, ...(this.shards?.all ?? [])]);
+      this.offResubscribe = hub.onResubscribe((_kind, names) => {
+        if (names.some((name) => ours.has(name))) this.handlers.reset();
+      });
     }
-    await this.subscriber.subscribe(this.channel, (message) => this.receive(message));
+    const hub = this.hub;
+    // Adding the same listener again is a no-op, so a retried start subscribes only what is missing.
+    await hub.subscribe('classic', this.channel, this.listener);
+    if (this.shards && !this.shardsRefused) {
+      try {
+        await Promise.all(this.shards.all.map((name) => hub.subscribe('sharded', name, this.listener)));
+      } catch (error) {
+        if (!(error instanceof RedisCommandError)) throw error;
+        // Writes fall back to the classic channel when SPUBLISH fails or nobody hears it.
+        this.shardsRefused = true;
+        await Promise.all(this.shards.all.map((name) => hub.unsubscribe('sharded', name, this.listener)));
+      }
+    }
     this.subscribed = true;
   }
 
@@ -97,9 +141,15 @@ export class InvalidationBus {
   async close(): Promise<void> {
     for (const set of this.waiters.values()) for (const wake of set) wake();
     this.waiters.clear();
-    const subscriber = this.subscriber;
-    this.subscriber = undefined;
+    const hub = this.hub;
+    this.hub = undefined;
     this.subscribed = false;
-    await subscriber?.close();
+    this.offResubscribe?.();
+    this.offResubscribe = undefined;
+    if (!hub) return;
+    const names = [this.channel, ...(this.shards && !this.shardsRefused ? this.shards.all : [])];
+    await Promise.all(
+      names.map((name, index) => hub.unsubscribe(index === 0 ? 'classic' : 'sharded', name, this.listener)),
+    );
   }
 }

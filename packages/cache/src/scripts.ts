@@ -1,4 +1,5 @@
 import { defineScript } from '@redkit/core';
+import announceSource from './scripts/announce.lua';
 import beginLoadSource from './scripts/begin-load.lua';
 import bumpTagSource from './scripts/bump-tag.lua';
 import deleteEntrySource from './scripts/delete-entry.lua';
@@ -6,14 +7,27 @@ import releaseLeaseSource from './scripts/release-lease.lua';
 import setEntrySource from './scripts/set-entry.lua';
 import writeBehindEntrySource from './scripts/write-behind-entry.lua';
 
+/**
+ * Includes a shared Lua fragment in a script, right after the script's header
+ * comment (which must stay first: defineScript reads the contract from it).
+ */
+function including(fragment: string, source: string): string {
+  const lines = source.split('\n');
+  const body = lines.findIndex((line) => line.trim() !== '' && !line.trim().startsWith('--'));
+  return [...lines.slice(0, body), fragment.trimEnd(), ...lines.slice(body)].join('\n');
+}
+
 /** `{entry or null, lease taken (1|0), start stamp µs, lease ms left}` */
 export type BeginLoadReply = [string | null, number, string, number];
 
-export const setEntry = defineScript<[number, number]>('set-entry', setEntrySource);
+export const setEntry = defineScript<[number, number]>('set-entry', including(announceSource, setEntrySource));
 /** `{deleted (1|0), tombstone version}` */
-export const deleteEntry = defineScript<[number, string]>('delete-entry', deleteEntrySource);
+export const deleteEntry = defineScript<[number, string]>('delete-entry', including(announceSource, deleteEntrySource));
 export const beginLoad = defineScript<BeginLoadReply>('begin-load', beginLoadSource);
 export const releaseLease = defineScript<number>('release-lease', releaseLeaseSource);
-export const bumpTag = defineScript<string>('bump-tag', bumpTagSource);
+export const bumpTag = defineScript<string>('bump-tag', including(announceSource, bumpTagSource));
 /** The write's version. */
-export const writeBehindEntry = defineScript<number>('write-behind-entry', writeBehindEntrySource);
+export const writeBehindEntry = defineScript<number>(
+  'write-behind-entry',
+  including(announceSource, writeBehindEntrySource),
+);

@@ -48,6 +48,8 @@ export interface RecordedWrite {
   readonly grace: number;
   readonly tags: string;
   readonly channel: string;
+  /** The shard channel to announce the write on, or '' (see announce.lua). */
+  readonly shardChannel: string;
 }
 
 /**
@@ -151,7 +153,17 @@ export class WriteBehindLog {
     return driver.script(
       writeBehindEntry,
       [write.entryKey, this.streamKey(stream), this.queueKeys.key(stream, 'version')],
-      [flags, write.ttl, write.grace, write.tags, write.payload?.text ?? '', write.channel, head, tail],
+      [
+        flags,
+        write.ttl,
+        write.grace,
+        write.tags,
+        write.payload?.text ?? '',
+        write.channel,
+        head,
+        tail,
+        write.shardChannel,
+      ],
       call,
     );
   }

@@ -19,6 +19,9 @@ const commands = [
   'publish',
   'subscribe',
   'unsubscribe',
+  'spublish',
+  'ssubscribe',
+  'sunsubscribe',
 ];
 
 describeTopologies('cache as a least-privilege ACL user', (t) => {
@@ -26,7 +29,7 @@ describeTopologies('cache as a least-privilege ACL user', (t) => {
     const user = await createAclUser(t.redis, {
       commands,
       keys: [`${t.namespace}:*`],
-      channels: [`${t.namespace}:invalidations`],
+      channels: [`${t.namespace}:invalidations*`],
     });
     const redis = t.client({ username: user.username, password: user.password });
     const cache = new Cache({ redis, namespace: t.namespace, l1: { maxEntries: 100 }, negativeTtl: 1_000 });

@@ -398,7 +398,18 @@ async function quit(connection: RedisConnection): Promise<void> {
 
 const hubs = new WeakMap<object, PubSubHub>();
 
-/** The hub of `client` (one per client), made on first use. */
+/**
+ * The hub of `client` (one per client), made on first use. Shared with
+ * @redkit/cache, whose memory-tier invalidations ride the same subscriber
+ * connections (a shared subscriber helper belongs in @redkit/core; it moves
+ * there later).
+ *
+ * @example
+ * ```ts
+ * const hub = hubFor(redis, 2_000)
+ * await hub.subscribe('sharded', 'app:{orders}', (message) => console.log(message))
+ * ```
+ */
 export function hubFor(client: RedisConnection, timeoutMs: number): PubSubHub {
   const existing = hubs.get(client);
   if (existing && !existing.isClosed) return existing;

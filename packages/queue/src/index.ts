@@ -10,6 +10,14 @@ export {
   channelOptionsSchema,
   channelPatternOptionsSchema,
 } from './channel.js';
+export {
+  type HubErrorListener,
+  hubFor,
+  PubSubHub,
+  type RawListener,
+  type ResubscribeListener,
+  type SubscriptionKind,
+} from './channel-hub.js';
 export { Consumer, type Handler, type MessageContext, type StopResult } from './consumer.js';
 export { errors, InvalidMessageError } from './errors.js';
 export type { QueueEvents } from './events.js';

@@ -11,6 +11,7 @@
 -- ARGV[7] payload
 -- ARGV[8] lease token, or '' for none
 -- ARGV[9] invalidation channel
+-- ARGV[10] shard invalidation channel served by this node, or '' (see announce.lua)
 -- Reply: {1 written | 0 refused (a newer write exists), version}
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
@@ -32,5 +33,5 @@ redis.call('SET', KEYS[1],
   v .. '|' .. ARGV[2] .. '|' .. string.format('%d', freshUntil) .. '|' .. string.format('%d', freshUntil + grace) ..
   '|' .. ARGV[5] .. '|' .. ARGV[6] .. '|' .. ARGV[7],
   'PX', fresh + grace)
-redis.call('PUBLISH', ARGV[9], 'k|' .. v .. '|' .. KEYS[1])
+announce(ARGV[9], ARGV[10], 'k|' .. v .. '|' .. KEYS[1])
 return {1, version}

@@ -11,6 +11,7 @@
 -- ARGV[6] invalidation channel
 -- ARGV[7] the stream message up to its version: '{"key":<json>,"version":'
 -- ARGV[8] the rest of the message, or '' for ',"value":' .. payload .. '}' (an uncompressed JSON payload)
+-- ARGV[9] shard invalidation channel served by this node, or '' (see announce.lua)
 -- Reply: the write's version
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
@@ -35,5 +36,5 @@ end
 local tail = ARGV[8]
 if tail == '' then tail = ',"value":' .. ARGV[5] .. '}' end
 redis.call('XADD', KEYS[2], '*', 'd', ARGV[7] .. v .. tail)
-redis.call('PUBLISH', ARGV[6], 'k|' .. v .. '|' .. KEYS[1])
+announce(ARGV[6], ARGV[9], 'k|' .. v .. '|' .. KEYS[1])
 return version
