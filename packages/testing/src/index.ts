@@ -6,6 +6,8 @@ export {
   type FailoverOptions,
   type FailoverResult,
   type RedisCluster,
+  type ResyncOptions,
+  type ResyncResult,
   startCluster,
 } from './cluster.js';
 export { HarnessError, RedisServerNotFoundError } from './errors.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminCall } from '../src/admin.js';
+import { adminCall, parseInfo } from '../src/admin.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -96,6 +96,41 @@ describe('cluster of 3 masters and 3 replicas', () => {
     expect(await cluster.replicasOf(promoted)).toContain(master);
     await expect.poll(() => redis.set(key, 'after').catch(() => 'retry'), { timeout: 10_000 }).toBe('OK');
     expect(await redis.get(key)).toBe('after');
+  });
+
+  it('waitHealthy resolves only once a replica receives writes again, also right after a full resync that stalled', async () => {
+    const redis = cluster.client();
+    const key = 'harness:{resync}:k';
+    await redis.set(key, 'before');
+    const master = await cluster.masterOf(key);
+    const [replica] = await cluster.replicasOf(master);
+    if (!replica) throw new Error('the master has no replica');
+
+    // The worst case: link up, but the master streams nothing to the replica yet.
+    const { streaming, attempts } = await cluster.resync(replica, { stalled: true });
+    expect(streaming).toBe(false);
+    expect(attempts).toBeGreaterThanOrEqual(1);
+    const link = parseInfo(await adminCall(replica.host, replica.port, ['INFO', 'replication']));
+    expect(link.get('master_link_status')).toBe('up');
+
+    await cluster.waitHealthy();
+
+    // In sync means a write made now reaches the replica at once (WAIT routed with the key to its master).
+    const replies = await redis.pipeline().set(key, 'after').wait(1, 200).exec();
+    expect(replies?.[1]).toEqual([null, 1]);
+  });
+
+  it('resync makes a full resync, not a partial one', async () => {
+    const key = 'harness:{full}:k';
+    const master = await cluster.masterOf(key);
+    const [replica] = await cluster.replicasOf(master);
+    if (!replica) throw new Error('the master has no replica');
+    const fullSyncs = async () =>
+      Number(parseInfo(await adminCall(master.host, master.port, ['INFO', 'stats'])).get('sync_full'));
+    const before = await fullSyncs();
+    await cluster.resync(replica);
+    expect(await fullSyncs()).toBe(before + 1);
+    await cluster.waitHealthy();
   });
 
   it('supports a manual failover without data loss', async () => {
