@@ -24,6 +24,14 @@ const sourceAliases = [
   { find: /^@redkit\/testing\/vitest$/, replacement: root('packages/testing/src/vitest.ts') },
 ];
 
+/**
+ * `REDKIT_TEST_IOREDIS=5` runs the suite on ioredis 5 (installed as `ioredis5`)
+ * instead of 6: both majors are in the peer range, and 6 speaks RESP3 by default.
+ */
+const ioredisMajor = process.env.REDKIT_TEST_IOREDIS ?? '6';
+if (ioredisMajor !== '5' && ioredisMajor !== '6') throw new Error('REDKIT_TEST_IOREDIS must be 5 or 6');
+const ioredisAlias = ioredisMajor === '5' ? [{ find: /^ioredis$/, replacement: 'ioredis5' }] : [];
+
 /** Imports `.lua` files as text, as tsup's `text` loader does for the build. */
 const luaAsText: Plugin = {
   name: 'lua-as-text',
@@ -37,7 +45,7 @@ const packages = ['core', 'testing', 'ratelimit', 'lock', 'leaderboard', 'geo', 
 
 export default defineConfig({
   plugins: [luaAsText],
-  resolve: { alias: sourceAliases },
+  resolve: { alias: [...sourceAliases, ...ioredisAlias] },
   test: {
     pool: 'forks',
     globalSetup: [root('packages/testing/test/global-setup.ts')],

@@ -2,7 +2,14 @@ import type { RedisDriver } from './driver.js';
 
 /** What a server (or, on a cluster, its first master) supports. */
 export interface ServerCapabilities {
-  /** `redis_version` from INFO, e.g. `"7.0.15"`. */
+  /** Which server line answers: Redis, or Valkey (INFO's `server_name`). */
+  readonly server: 'redis' | 'valkey';
+  /** That server's own version: `valkey_version` on Valkey (e.g. `"8.0.1"`), else `redis_version`. */
+  readonly serverVersion: string;
+  /**
+   * The Redis version whose commands the server speaks (`redis_version` from
+   * INFO, e.g. `"7.0.15"`; Valkey 8 reports `"7.2.4"`). Feature checks use it.
+   */
   readonly version: string;
   /** Major, minor, patch as numbers, for comparisons. */
   readonly versionParts: readonly [number, number, number];
@@ -33,6 +40,8 @@ async function runProbe(driver: RedisDriver): Promise<ServerCapabilities> {
   const node = (await driver.masters())[0] ?? driver;
   const info = parseInfo(String(await node.command('INFO', ['server'])));
   const version = info.get('redis_version') ?? '0.0.0';
+  const server = info.get('server_name') === 'valkey' ? 'valkey' : 'redis';
+  const serverVersion = (server === 'valkey' ? info.get('valkey_version') : undefined) ?? version;
   const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
 
   let maxmemoryPolicy = 'unknown';
@@ -54,6 +63,8 @@ async function runProbe(driver: RedisDriver): Promise<ServerCapabilities> {
   }
 
   return {
+    server,
+    serverVersion,
     version,
     versionParts: [major, minor, patch],
     cluster: info.get('redis_mode') === 'cluster' || driver.topology === 'cluster',

@@ -16,7 +16,29 @@ function findOnPath(name: string): string | undefined {
   return undefined;
 }
 
-/** Paths of `redis-server` and `redis-cli`: `REDIS_SERVER_BIN` (and the `redis-cli` beside it) or PATH. */
+/** A server line the harness can run. */
+export type ServerLine = 'redis' | 'valkey';
+
+/**
+ * The server line the harness runs: `REDKIT_TEST_SERVER` (`redis` or
+ * `valkey`), else `redis`. It picks the binaries from PATH (`valkey-server`
+ * and `valkey-cli` for Valkey) unless `REDIS_SERVER_BIN` names one.
+ */
+export function serverLine(): ServerLine {
+  const requested = process.env.REDKIT_TEST_SERVER ?? 'redis';
+  if (requested !== 'redis' && requested !== 'valkey') {
+    throw new RedisServerNotFoundError(
+      `REDKIT_TEST_SERVER must be "redis" or "valkey", got ${JSON.stringify(requested)}`,
+    );
+  }
+  return requested;
+}
+
+/**
+ * Paths of the server and its CLI: `REDIS_SERVER_BIN` (and the `redis-cli`
+ * beside it, or `REDIS_CLI_BIN`), else `redis-server`/`redis-cli` (or
+ * `valkey-server`/`valkey-cli` with `REDKIT_TEST_SERVER=valkey`) from PATH.
+ */
 export function redisBinaries(): { server: string; cli: string } {
   const configured = process.env.REDIS_SERVER_BIN;
   if (configured) {
@@ -28,10 +50,17 @@ export function redisBinaries(): { server: string; cli: string } {
     const cli = process.env.REDIS_CLI_BIN ?? join(dirname(configured), 'redis-cli');
     return { server: configured, cli: findExecutable(cli) ?? findOnPath('redis-cli') ?? cli };
   }
-  const server = findOnPath('redis-server');
-  if (!server) throw new RedisServerNotFoundError('redis-server is not on PATH');
-  const cli = process.env.REDIS_CLI_BIN ?? findOnPath('redis-cli');
-  if (!cli) throw new RedisServerNotFoundError('redis-cli is not on PATH (it creates the cluster)');
+  const line = serverLine();
+  const server = findOnPath(`${line}-server`);
+  if (!server) {
+    throw new RedisServerNotFoundError(
+      line === 'valkey'
+        ? 'REDKIT_TEST_SERVER=valkey but valkey-server is not on PATH (Debian 12: apt-get install -t bookworm-backports valkey-server)'
+        : 'redis-server is not on PATH',
+    );
+  }
+  const cli = process.env.REDIS_CLI_BIN ?? findOnPath(`${line}-cli`);
+  if (!cli) throw new RedisServerNotFoundError(`${line}-cli is not on PATH (it creates the cluster)`);
   return { server, cli };
 }
 

@@ -1,21 +1,30 @@
 import { adminCall, waitFor } from './admin.js';
 import type { Backend } from './backend.js';
+import { type ServerLine, serverLine } from './binaries.js';
 import { toArgs } from './binary-node.js';
 import { HarnessError, RedisServerNotFoundError } from './errors.js';
 import type { NodeSpec, RedisNode } from './node.js';
 import { freePort } from './ports.js';
+import { reap } from './reaper.js';
 
 type Testcontainers = typeof import('testcontainers');
 type StartedContainer = Awaited<ReturnType<InstanceType<Testcontainers['GenericContainer']>['start']>>;
 type RuntimeClient = Awaited<ReturnType<Testcontainers['getContainerRuntimeClient']>>;
 
-/** Image of the docker backend's servers; override with REDKIT_REDIS_IMAGE. */
-const defaultImage = 'redis:7.0';
+/** Image of each server line's containers; override with REDKIT_REDIS_IMAGE. */
+const defaultImages: Record<ServerLine, string> = { redis: 'redis:7.0', valkey: 'valkey/valkey:8.0' };
+
+/**
+ * Label on every container the harness starts; `scripts/check-leftovers.mjs`
+ * and users' own clean-up find them by it. The value is the owning process id.
+ */
+export const harnessContainerLabel = 'dev.redkit.harness';
 
 /**
  * A server in a Docker container on the host network, so the addresses that
- * cluster nodes announce are reachable from the tests (Linux Docker engines;
- * not exercised by this repository's CI, which has no Docker engine).
+ * cluster nodes announce are reachable from the tests (Linux Docker engines).
+ * Containers are labelled and handed to the reaper, so they are removed when
+ * the test process ends, even by SIGKILL, without Ryuk.
  */
 class DockerNode implements RedisNode {
   readonly host = '127.0.0.1';
@@ -81,7 +90,39 @@ class DockerNode implements RedisNode {
   async stop(): Promise<void> {
     this.isRunning = false;
     await this.container.stop({ timeout: 0, remove: true });
+    reap.forgetContainer(this.container.getId());
   }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes harness containers whose owning process is gone: the reaper removes
+ * a process's containers when it dies, but one killed while a container was
+ * still being created could not name it yet.
+ */
+async function removeOrphans(runtime: RuntimeClient): Promise<void> {
+  const { dockerode } = runtime.container;
+  const containers = await dockerode.listContainers({ all: true, filters: { label: [harnessContainerLabel] } });
+  const orphans = containers.filter((info) => {
+    const owner = Number(info.Labels?.[harnessContainerLabel]);
+    return Number.isInteger(owner) && owner > 0 && !processAlive(owner);
+  });
+  await Promise.all(
+    orphans.map((info) =>
+      dockerode
+        .getContainer(info.Id)
+        .remove({ force: true, v: true })
+        .catch(() => {}),
+    ),
+  );
 }
 
 /** The docker backend; fails with the install hint when no engine is reachable. */
@@ -102,7 +143,11 @@ export async function dockerBackend(): Promise<Backend> {
       `REDKIT_TEST_BACKEND=docker but no Docker engine is reachable (${String(error)})`,
     );
   }
-  const image = process.env.REDKIT_REDIS_IMAGE ?? defaultImage;
+  const line = serverLine();
+  const image = process.env.REDKIT_REDIS_IMAGE ?? defaultImages[line];
+  // The official images and scripts/build-redis-image.sh both name the binaries after the line.
+  const [serverBin, cliBin] = [`${line}-server`, `${line}-cli`];
+  await removeOrphans(runtime);
   return {
     name: 'docker',
     async startNode(spec: NodeSpec) {
@@ -110,8 +155,9 @@ export async function dockerBackend(): Promise<Backend> {
       const port = await freePort({ busPort: spec.cluster });
       const container = await new testcontainers.GenericContainer(image)
         .withNetworkMode('host')
+        .withLabels({ [harnessContainerLabel]: String(process.pid) })
         .withCommand([
-          'redis-server',
+          serverBin,
           ...toArgs({
             port: String(port),
             bind: '127.0.0.1',
@@ -125,10 +171,11 @@ export async function dockerBackend(): Promise<Backend> {
         ])
         .withWaitStrategy(testcontainers.Wait.forLogMessage(/Ready to accept connections/))
         .start();
+      reap.container(container.getId());
       return new DockerNode(port, container, runtime);
     },
     async redisCli(args, near) {
-      return (near as DockerNode).exec(['redis-cli', ...args]);
+      return (near as DockerNode).exec([cliBin, ...args]);
     },
   };
 }

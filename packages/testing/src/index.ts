@@ -1,5 +1,6 @@
 export { type AclUser, type AclUserOptions, createAclUser } from './acl.js';
 export type { Backend, BackendName } from './backend.js';
+export { type ServerLine, serverLine } from './binaries.js';
 export {
   type ClusterNodeInfo,
   type ClusterOptions,
