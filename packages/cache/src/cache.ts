@@ -365,10 +365,16 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     await this.store(key, this.keys.entry(key), value, settings, 0, tagVersions, 0, '');
   }
 
+  /** The shortest life of a delete's tombstone (see delete-entry.lua: it outlives the load lease too). */
+  private get tombstoneMs(): number {
+    return this.options.hardTimeout + 1_000;
+  }
+
   /**
-   * Deletes a key. A tombstone newer than any load in flight stays for the
-   * hard timeout, so a load that started before the delete cannot write the
-   * old value back.
+   * Deletes a key. A tombstone newer than any load in flight stays at least
+   * the hard timeout and as long as the key's load lease, so a load that
+   * started before the delete (with any per-call `hardTimeout`) cannot write
+   * the old value back.
    *
    * @returns true when a live entry was deleted.
    * @throws RedisUnavailableError when Redis cannot be written.
@@ -376,11 +382,11 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   async delete(key: string): Promise<boolean> {
     this.checkKey(key, 'Cache.delete()');
     const redisKey = this.keys.entry(key);
-    const tombstoneMs = this.options.hardTimeout + 1_000;
+    const tombstoneMs = this.tombstoneMs;
     const [deleted, version] = await this.redis(() =>
       this.driver.script(
         deleteEntry,
-        [redisKey],
+        [redisKey, this.keys.lease(key)],
         [tombstoneMs, this.keys.channel, this.bus.shardChannelFor(redisKey)],
         this.call,
       ),
@@ -706,7 +712,8 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   /** Memory first, then one MGET per slot for the rest. */
   private async lookupMany<Value>(keys: readonly string[]): Promise<(Found<Value> | undefined)[]> {
     const redisKeys = keys.map((key) => this.keys.entry(key));
-    const result: (Found<Value> | undefined)[] = new Array(keys.length);
+    // Dense (undefined, not holes, for misses): getMany hands this shape to callers, and forEach skips holes.
+    const result: (Found<Value> | undefined)[] = new Array(keys.length).fill(undefined);
     const now = this.clock.now();
     const remote: number[] = [];
     keys.forEach((key, index) => {
@@ -1131,6 +1138,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
           token,
           this.keys.channel,
           this.bus.shardChannelFor(redisKey),
+          this.tombstoneMs,
         ],
         this.call,
       ),
@@ -1215,7 +1223,8 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   ): Promise<Map<string, ValueOf<Schema> | undefined>> {
     const results = new Map<string, ValueOf<Schema> | undefined>();
     const leased: { key: string; token: string; start: number }[] = [];
-    const waiting: string[] = [];
+    /** Keys another process is loading, with this call's start stamp (kept if it ends up loading them). */
+    const waiting: { key: string; start: number }[] = [];
     let redisOk = true;
     const tagVersions = await this.readTagVersions(settings.tags).catch(() => {
       redisOk = false;
@@ -1245,7 +1254,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
             } else if (reply[1] === 1) {
               leased.push({ key, token, start: Number(reply[2]) });
             } else {
-              waiting.push(key);
+              waiting.push({ key, start: Number(reply[2]) });
             }
           } catch {
             redisOk = false;
@@ -1257,13 +1266,14 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       for (const key of keys) leased.push({ key, token: '', start: 0 });
     }
     await Promise.all(
-      waiting.map(async (key) => {
+      waiting.map(async ({ key, start }) => {
         const found = await this.waitForOtherLoad<ValueOf<Schema>>(key, this.keys.entry(key));
         if (found) {
           this.events.emit('stampede-collapsed', { key, via: 'lease' });
           results.set(key, found.value);
         } else {
-          leased.push({ key, token: '', start: 0 });
+          // Conditional on the stamp: a write or delete since then wins over this load.
+          leased.push({ key, token: '', start });
         }
       }),
     );

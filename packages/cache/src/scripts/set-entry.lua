@@ -12,17 +12,25 @@
 -- ARGV[8] lease token, or '' for none
 -- ARGV[9] invalidation channel
 -- ARGV[10] shard invalidation channel served by this node, or '' (see announce.lua)
+-- ARGV[11] shortest tombstone lifetime, ms (as delete-entry's ARGV[1])
 -- Reply: {1 written | 0 refused (a newer write exists), version}
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local head = redis.call('GETRANGE', KEYS[1], 0, 24)
 local old = tonumber(string.match(head, '^(%d+)|')) or 0
-if ARGV[8] ~= '' and redis.call('GET', KEYS[2]) == ARGV[8] then
+local held = ARGV[8] ~= '' and redis.call('GET', KEYS[2]) == ARGV[8]
+if held then
   redis.call('DEL', KEYS[2])
 end
 local start = tonumber(ARGV[1])
 if start > 0 and old > start then
   return {0, old}
+end
+-- A delete's tombstone outlives every lease held when it was written, but only ARGV[11] beyond
+-- that: a load without its lease that finds no entry may have outlived a tombstone, so it
+-- writes nothing once it is older than that (the caller still gets its value).
+if start > 0 and not held and head == '' and now - start > tonumber(ARGV[11]) * 1000 then
+  return {0, 0}
 end
 local version = math.max(old + 1, now)
 local fresh = tonumber(ARGV[3])
