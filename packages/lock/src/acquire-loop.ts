@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseOptions, RedisUnavailableError, TelemetryEmitter } from '@redkit/core';
 import type { z } from 'zod';
+import { onAbort } from './abort-listeners.js';
 import { LockBusyError, LockClosedError } from './errors.js';
 import type { LockEvents } from './events.js';
 import { HeldLock, type LeaseOps, type LockContext } from './held-lock.js';
@@ -284,23 +285,26 @@ export abstract class AcquireLoop<Fence extends bigint | undefined, Acquired ext
   private sleep(ms: number, signal: AbortSignal | undefined, waiter: Waiter | undefined): Promise<void> {
     const closed = this.closed.signal;
     return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      if (signal?.aborted || closed.aborted) {
+        reject(signal?.aborted ? signal.reason : closed.reason);
+        return;
+      }
+      let done = false;
       const finish = (error?: unknown) => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        closed.removeEventListener('abort', onAbort);
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        stopSignal?.();
+        stopClosed();
         if (waiter) waiter.wake = undefined;
         if (error === sleepEnded) resolve();
         else reject(error);
       };
-      const onAbort = () => finish(signal?.aborted ? signal.reason : closed.reason);
-      if (signal?.aborted || closed.aborted) {
-        onAbort();
-        return;
-      }
-      timer = setTimeout(() => finish(sleepEnded), ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      closed.addEventListener('abort', onAbort, { once: true });
+      const onAborted = () => finish(signal?.aborted ? signal.reason : closed.reason);
+      const timer = setTimeout(() => finish(sleepEnded), ms);
+      // Through onAbort: every waiting call shares the close signal (and maybe the caller's).
+      const stopSignal = signal && onAbort(signal, onAborted);
+      const stopClosed = onAbort(closed, onAborted);
       if (waiter) waiter.wake = () => finish(sleepEnded);
     });
   }
