@@ -6,15 +6,6 @@ export default packageBuild(
     // Frameworks are optional peers, and the subpaths take the limiter's types
     // from the main entry (a second copy of the RateLimiter class declaration,
     // with its private fields, would not be assignable to the first).
-    external: [
-      '@redkit/ratelimit',
-      'express',
-      'fastify',
-      'fastify-plugin',
-      '@nestjs/common',
-      '@nestjs/core',
-      'reflect-metadata',
-      'rxjs',
-    ],
+    external: ['@redkit/ratelimit', 'express', 'fastify', '@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs'],
   },
 );

@@ -5,7 +5,6 @@
  */
 import type { Lease } from '@redkit/ratelimit';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import fp from 'fastify-plugin';
 import { z } from 'zod';
 import {
   httpOptionsShape,
@@ -54,6 +53,20 @@ function release(request: FastifyRequest): void {
   holder[leaseKey] = null;
   // The lease expires after its ttl anyway; a response hook has nobody to tell.
   lease.release().catch(() => {});
+}
+
+/**
+ * Marks a plugin as not encapsulated, with its name and the Fastify versions
+ * it supports: the three symbols Fastify reads, which is all `fastify-plugin`
+ * sets. Setting them here spares users a peer dependency whose major must
+ * match (`fastify-plugin` 5 and 6 write the same symbols).
+ */
+function unencapsulated<Plugin extends object>(fn: Plugin, meta: { fastify: string; name: string }): Plugin {
+  return Object.assign(fn, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: meta.name,
+    [Symbol.for('plugin-meta')]: meta,
+  });
 }
 
 const plugin: FastifyPluginAsync<FastifyRateLimitOptions> = async (app, input) => {
@@ -115,7 +128,7 @@ const plugin: FastifyPluginAsync<FastifyRateLimitOptions> = async (app, input) =
 
 /**
  * Fastify 5 plugin that rate-limits every route of the app (it is wrapped
- * with `fastify-plugin`, so it is not encapsulated). Routes opt out with
+ * as `fastify-plugin` would, so it is not encapsulated). Routes opt out with
  * `config: { rateLimit: false }` or override with
  * `config: { rateLimit: { cost, key } }`. Admitted replies get the
  * `RateLimit-Policy` / `RateLimit` headers; denied ones `statusCode` (429)
@@ -135,7 +148,17 @@ const plugin: FastifyPluginAsync<FastifyRateLimitOptions> = async (app, input) =
  * app.post('/search', { config: { rateLimit: { cost: 5 } } }, search)
  * ```
  */
-export const rateLimitPlugin = fp(plugin, { fastify: '5.x', name: '@redkit/ratelimit' });
+export const rateLimitPlugin = unencapsulated(plugin, { fastify: '5.x', name: '@redkit/ratelimit' });
+
+export {
+  createRateLimitStore,
+  type RateLimitStore,
+  type RateLimitStoreCallback,
+  type RateLimitStoreClass,
+  type RateLimitStoreOptions,
+  type RateLimitStoreResult,
+  type RateLimitStoreSettings,
+} from './fastify-rate-limit-store.js';
 
 // The HTTP helpers every middleware entry point offers (see http/public.ts).
 export * from './http/public.js';
