@@ -7,6 +7,7 @@ import { leaderboardAround, leaderboardTop } from './leaderboard-reads.js';
 import { leaderboardSubmit } from './leaderboard-submit.js';
 import { lockContended, lockUncontended } from './lock.js';
 import { queueConsume, queueProduce } from './queue-throughput.js';
+import { rateLimitExpressStore } from './ratelimit-express-store.js';
 import { rateLimitFixedWindow, rateLimitFixedWindowHot } from './ratelimit-fixed-window.js';
 import { rateLimitMultiPolicy } from './ratelimit-multi-policy.js';
 import { rateLimitSlidingWindow, rateLimitSlidingWindowHot } from './ratelimit-sliding-window.js';
@@ -21,6 +22,7 @@ export const scenarios: ReadonlyMap<string, AnyScenario> = new Map<string, AnySc
     rateLimitSlidingWindow,
     rateLimitSlidingWindowHot,
     rateLimitMultiPolicy,
+    rateLimitExpressStore,
     lockUncontended,
     lockContended,
     leaderboardSubmit,
