@@ -16,7 +16,7 @@ import { HotKeyDetector } from '@redkit/hotkeys';
 import { CacheKeys } from './cache-keys.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { decodeEntry, type Entry, encodeTags, writtenAt } from './entry.js';
-import { LoaderTimeoutError, WriteThroughError } from './errors.js';
+import { LoaderTimeoutError, UnserializableValueError, WriteThroughError } from './errors.js';
 import type { CacheEvents } from './events.js';
 import { InvalidationBus } from './invalidation-bus.js';
 import { type MemoryEntry, MemoryTier } from './memory-tier.js';
@@ -34,7 +34,7 @@ import {
 } from './options.js';
 import { ReplicaKeys, setReplica, VersionFloors, versionOf } from './replicas.js';
 import { beginLoad, bumpTag, deleteEntry, releaseLease, setEntry } from './scripts.js';
-import { decodePayload, encodePayload, jsonSerializer, type Serializer } from './serializer.js';
+import { decodePayload, type EncodedPayload, encodePayload, jsonSerializer, type Serializer } from './serializer.js';
 import { createWriteBehindLog, type WriteBehindLog } from './write-behind.js';
 import { WriteBehindFlusher } from './write-behind-flusher.js';
 import { type FlusherOptions, flusherOptionsSchema } from './write-behind-options.js';
@@ -181,6 +181,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   /** Keys whose loader failed recently: not called again before this time (performance.now()). */
   private readonly backoffUntil = new Map<string, number>();
   private closed = false;
+  private warnedUnserializable = false;
 
   constructor(options: CacheOptions<Schema>) {
     this.options = parseOptions(cacheOptionsSchema, options, 'Cache');
@@ -264,6 +265,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
    *   `InvalidOptionsError` before anything is sent.
    */
   getOrSet(key: string, loader: Loader<ValueOf<Schema>>, options?: GetOrSetOptions): Promise<ValueOf<Schema>> {
+    const started = performance.now();
     if (this.detector !== undefined && typeof key === 'string') this.detector.record(key);
     // A fresh memory hit without options needs no validation beyond the key and no I/O: answer it here.
     if (options === undefined && this.memory !== undefined && typeof key === 'string') {
@@ -271,18 +273,21 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       if (hit !== undefined && typeof loader === 'function' && key.length <= 1024) {
         const now = this.clock.now();
         if (now < hit.freshUntil && (this.options.refreshAhead === false || !this.dueForRefresh(hit, now))) {
-          if (this.events.listens('hit')) this.events.emit('hit', { key, tier: 'memory' });
+          if (this.events.listens('hit')) {
+            this.events.emit('hit', { key, tier: 'memory', durationMs: performance.now() - started });
+          }
           return Promise.resolve(hit.value as ValueOf<Schema>);
         }
       }
     }
-    return this.getOrSetThroughRedis(key, loader, options);
+    return this.getOrSetThroughRedis(key, loader, options, started);
   }
 
   private async getOrSetThroughRedis(
     key: string,
     loader: Loader<ValueOf<Schema>>,
     options: GetOrSetOptions | undefined,
+    started: number,
   ): Promise<ValueOf<Schema>> {
     const settings = this.settings(options, getOrSetOptionsSchema, 'Cache.getOrSet()');
     this.checkKey(key, 'Cache.getOrSet()');
@@ -297,7 +302,9 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     if (found) {
       const now = this.clock.now();
       const fresh = now < found.freshUntil;
-      if (fresh && this.events.listens('hit')) this.events.emit('hit', { key, tier: found.tier });
+      if (fresh && this.events.listens('hit')) {
+        this.events.emit('hit', { key, tier: found.tier, durationMs: performance.now() - started });
+      }
       if (!fresh && this.options.staleWhileRevalidate) {
         this.events.emit('stale-served', { key, reason: 'revalidating' });
       }
@@ -319,7 +326,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       }
       if (fresh || this.options.staleWhileRevalidate) return found.value;
     }
-    if (this.events.listens('miss')) this.events.emit('miss', { key });
+    if (this.events.listens('miss')) this.events.emit('miss', { key, durationMs: performance.now() - started });
     return this.load({
       key,
       redisKey,
@@ -333,14 +340,17 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
 
   /** The fresh cached value of `key`, or undefined (also when Redis is unreachable: a miss, reported). */
   async get(key: string): Promise<ValueOf<Schema> | undefined> {
+    const started = performance.now();
     this.checkKey(key, 'Cache.get()');
     this.detector?.record(key);
     const { found } = await this.lookup<ValueOf<Schema>>(key, this.keys.entry(key));
     if (found && this.clock.now() < found.freshUntil) {
-      if (this.events.listens('hit')) this.events.emit('hit', { key, tier: found.tier });
+      if (this.events.listens('hit')) {
+        this.events.emit('hit', { key, tier: found.tier, durationMs: performance.now() - started });
+      }
       return found.value;
     }
-    if (this.events.listens('miss')) this.events.emit('miss', { key });
+    if (this.events.listens('miss')) this.events.emit('miss', { key, durationMs: performance.now() - started });
     return undefined;
   }
 
@@ -1009,7 +1019,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
         // The soft timeout returned the stale value; the load goes on and is stored when it finishes.
         if (redisOk) {
           this.store(key, redisKey, late, settings, start, tagVersions, performance.now() - started, token).catch(
-            () => {},
+            (error: unknown) => this.reportUnstored(key, error),
           );
         }
       });
@@ -1033,8 +1043,9 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     if (redisOk) {
       try {
         await this.store(key, redisKey, value, settings, start, tagVersions, durationMs, token);
-      } catch {
-        // Reported as redis-error; the caller still gets the loaded value.
+      } catch (error) {
+        // Reported (as redis-error or unserializable); the caller still gets the loaded value.
+        if (this.reportUnstored(key, error)) return value;
       }
     }
     this.events.emit('refresh', { key, durationMs, background });
@@ -1116,9 +1127,16 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       if (token) await this.release(key, token);
       return;
     }
-    const payload = negative
-      ? { text: '', compressed: false }
-      : encodePayload(value, this.serializer, this.options.compressAbove);
+    let payload: EncodedPayload = { text: '', compressed: false };
+    if (!negative) {
+      try {
+        payload = encodePayload(value, this.serializer, this.options.compressAbove, key);
+      } catch (error) {
+        // Other processes must not wait on a lease for a value that will never be stored.
+        if (token) await this.release(key, token).catch(() => {});
+        throw error;
+      }
+    }
     const baseTtl = negative ? this.options.negativeTtl : settings.ttl;
     const ttl = Math.max(1, Math.round(baseTtl * (1 - this.options.jitter * Math.random())));
     const grace = negative ? 0 : settings.grace;
@@ -1167,6 +1185,24 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       payload.text.length,
       now,
     );
+  }
+
+  /**
+   * A loaded value the serializer refused: reported as `unserializable` and,
+   * once per cache, as a process warning (every call will run the loader).
+   * @returns whether `error` was that (other errors were reported already).
+   */
+  private reportUnstored(key: string, error: unknown): boolean {
+    if (!(error instanceof UnserializableValueError)) return false;
+    this.events.emit('unserializable', { key, error: error.message });
+    if (!this.warnedUnserializable) {
+      this.warnedUnserializable = true;
+      process.emitWarning(
+        `cache ${this.namespace}: ${error.message}. Such values are returned but never cached, so the loader runs on every call.`,
+        { code: 'REDKIT_CACHE_UNSERIALIZABLE' },
+      );
+    }
+    return true;
   }
 
   private release(key: string, token: string): Promise<number> {
@@ -1307,17 +1343,22 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       throw new InvalidOptionsError([{ path: 'loadMany', message: 'must return a Map of key → value' }]);
     }
     const durationMs = performance.now() - started;
+    const unstored = new Set<string>();
     await Promise.all(
       leased.map(async ({ key, token, start }) => {
         const value = loaded.get(key);
         results.set(key, value);
         if (!redisOk) return;
         await this.store(key, this.keys.entry(key), value, settings, start, tagVersions, durationMs, token).catch(
-          () => {},
+          (error: unknown) => {
+            if (this.reportUnstored(key, error)) unstored.add(key);
+          },
         );
       }),
     );
-    for (const { key } of leased) this.events.emit('refresh', { key, durationMs, background: false });
+    for (const { key } of leased) {
+      if (!unstored.has(key)) this.events.emit('refresh', { key, durationMs, background: false });
+    }
     return results;
   }
 }

@@ -26,10 +26,41 @@ export class WriteThroughError extends RedkitError {
   }
 }
 
+/**
+ * The cache's serializer cannot turn a value into text: with the default JSON
+ * serializer a BigInt, a circular object (JSON drops what it cannot express
+ * without failing: a Map or Set becomes `{}`, a Date a string). Thrown by
+ * `set` before anything is written (`writeThrough` saves, then throws
+ * `WriteThroughError` with this as its cause);
+ * `getOrSet` returns such a value without storing it and emits
+ * `unserializable`. `cause` holds the serializer's error.
+ *
+ * @example
+ * ```ts
+ * // Keeps Date, Map, Set and BigInt:
+ * const cache = new Cache({ redis, namespace: 'app', serializer: superjsonSerializer(superjson) })
+ * ```
+ */
+export class UnserializableValueError extends RedkitError {
+  readonly key: string;
+
+  constructor(key: string, options: { cause: unknown }) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(
+      'E_CACHE_UNSERIALIZABLE',
+      `the value of ${JSON.stringify(key)} cannot be serialized (${reason}); ` +
+        'a serializer such as superjsonSerializer keeps BigInt, Date, Map and Set',
+      options,
+    );
+    this.key = key;
+  }
+}
+
 /** Errors thrown by @redkit/cache, for `instanceof` checks. */
 export const errors = {
   LoaderTimeoutError,
   WriteThroughError,
+  UnserializableValueError,
   InvalidOptionsError,
   RedisUnavailableError,
 } as const;

@@ -3,10 +3,16 @@ export type CacheTier = 'memory' | 'redis';
 
 /** Telemetry events of a `Cache`. */
 export type CacheEvents = {
-  /** A fresh value was found. */
-  hit: { key: string; tier: CacheTier };
-  /** No usable value: the loader runs (or `get` returns undefined). */
-  miss: { key: string };
+  /**
+   * A fresh value was found. `durationMs`: the lookup's latency (monotonic clock,
+   * from the call to the answer), which the OpenTelemetry bridge records as a histogram.
+   */
+  hit: { key: string; tier: CacheTier; durationMs: number };
+  /**
+   * No usable value: the loader runs (or `get` returns undefined). `durationMs`:
+   * the lookup's latency up to the miss (not the load; that is `refresh`'s).
+   */
+  miss: { key: string; durationMs: number };
   /** A stale value (within grace) was returned: while revalidating, after a loader error, or after the soft timeout. */
   'stale-served': { key: string; reason: 'revalidating' | 'loader-error' | 'soft-timeout' | 'lock-wait' };
   /** The loader ran and its value was stored. */
@@ -17,6 +23,12 @@ export type CacheEvents = {
   'loader-error': { key: string; error: unknown };
   /** A value read from Redis failed the schema or could not be decoded: treated as a miss. */
   'invalid-value': { key: string; error: string };
+  /**
+   * The loader's value cannot be serialized (e.g. a BigInt with the JSON
+   * serializer): it was returned but not stored, so the loader runs on every
+   * call. A process warning says so once per cache.
+   */
+  unserializable: { key: string; error: string };
   /** Redis failed; the cache fell back to the loader. */
   'redis-error': { error: unknown };
   /** A key became hot (option `hotKeys`): its estimated reads in the detector's window reached the threshold. `pinned`: its value is kept in memory from now on. */

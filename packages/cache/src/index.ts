@@ -1,5 +1,5 @@
 export { Cache, type CacheHotKey, type Loader, type LoaderContext, type ManyLoader, type ValueOf } from './cache.js';
-export { errors, LoaderTimeoutError, WriteThroughError } from './errors.js';
+export { errors, LoaderTimeoutError, UnserializableValueError, WriteThroughError } from './errors.js';
 export type { CacheEvents, CacheTier } from './events.js';
 export {
   type CacheOptions,
@@ -11,7 +11,7 @@ export {
   type WriteOptions,
   writeOptionsSchema,
 } from './options.js';
-export { jsonSerializer, type Serializer } from './serializer.js';
+export { jsonSerializer, type Serializer, type SuperJsonLike, superjsonSerializer } from './serializer.js';
 export { SinkTimeoutError, type WriteBehindEvents, WriteBehindFlusher } from './write-behind-flusher.js';
 export {
   type FlusherOptions,

@@ -110,11 +110,13 @@ export class WriteBehindLog {
     if (value === undefined) throw invalid('must not be undefined (use writeBehindDelete to delete)');
     let encoded: Pick<RecordedWrite, 'payload' | 'plain'> & { payload: EncodedPayload };
     try {
-      const payload = encodePayload(value, this.serializer, compressAbove);
+      const payload = encodePayload(value, this.serializer, compressAbove, 'value');
       // The message carries the serializer's text, never gzipped: serialized again only for large values.
       encoded = { payload, plain: payload.compressed ? this.serializer.serialize(value) : undefined };
     } catch (error) {
-      throw invalid(`cannot be serialized: ${error instanceof Error ? error.message : String(error)}`, error);
+      // The serializer's own words (encodePayload wraps them for the other callers).
+      const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+      throw invalid(`cannot be serialized: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
     }
     if (this.schema) {
       // Checked as readers and the flusher will see it: decoded from its text.
