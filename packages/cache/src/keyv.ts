@@ -1,2 +1,8 @@
-// Keyv storage adapter: being written (issue: drop-ins). Intentionally empty until it lands.
-export {};
+/**
+ * `@redkit/cache/keyv`: a Keyv storage adapter, so Keyv and cache-manager keep
+ * their API on redkit's cluster-safe Redis layout.
+ *
+ * @packageDocumentation
+ */
+export { type KeyvStoreOptions, keyvStoreOptionsSchema } from './keyv-options.js';
+export { type KeyvStoreEntry, RedkitKeyvStore } from './keyv-store.js';
