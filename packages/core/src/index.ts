@@ -55,6 +55,7 @@ export {
   unescapeKeyPart,
 } from './keys.js';
 export { namespaceSchema, parseOptions, zodSchemaOption } from './options.js';
+export { checkReplicaWait, type ReplicaWait, replicasSchema, waitForReplicas } from './replicas.js';
 export { type ScanOptions, scanAll } from './scan.js';
 export { defineScript, type LuaScript, onScriptCall, type ScriptCall } from './script.js';
 export { type ServerClock, serverClock } from './server-clock.js';

@@ -9,6 +9,7 @@ import {
   type RedisDriver,
   RedisUnavailableError,
   RedkitError,
+  waitForReplicas,
   warnIfEvictable,
 } from '@redkit/core';
 import type { Cluster } from 'ioredis';
@@ -55,27 +56,17 @@ export class ShardedCounter {
   private readonly redis: RedisConnection;
   private readonly driver: RedisDriver;
   private readonly call: CallOptions;
-  private readonly incrementCall: CallOptions;
-  /** The pipeline tail after INCRBY (expiry and/or WAIT), or null for a plain INCRBY. */
-  private readonly tail: PipelineCommand[] | null;
 
   constructor(options: ShardedCounterOptions) {
     this.options = parseOptions(shardedCounterOptionsSchema, options, 'ShardedCounter');
-    const { redis, name, namespace, shards, ttl, waitForReplicas, waitTimeout, timeout } = this.options;
+    const { redis, name, namespace, shards, timeout } = this.options;
     const keyspace = new Keyspace(namespace);
     this.keys = Object.freeze(spreadTags(name, shards).map((tag) => keyspace.key(tag, 'c')));
     this.redis = redis;
     this.driver = driverFor(redis);
     this.call = timeout === undefined ? {} : { timeoutMs: timeout };
-    const tail: PipelineCommand[] = [];
-    if (ttl !== undefined) tail.push(['PEXPIRE', '', ttl, 'NX']);
-    if (waitForReplicas > 0) tail.push(['WAIT', waitForReplicas, waitTimeout]);
-    this.tail = tail.length > 0 ? tail : null;
-    // WAIT holds the reply for up to waitTimeout on top of the usual bound.
     // Shards are data: an evicted shard silently lowers the total.
     void warnIfEvictable(this.driver, 'sharded counter');
-    this.incrementCall =
-      waitForReplicas > 0 ? { timeoutMs: (timeout ?? this.driver.timeoutMs) + waitTimeout } : this.call;
   }
 
   /**
@@ -91,19 +82,22 @@ export class ShardedCounter {
       throw new InvalidOptionsError([{ path: 'by', message: 'must be a safe integer' }], { context: 'increment()' });
     }
     const key = this.keys[Math.floor(Math.random() * this.keys.length)] as string;
-    if (this.tail === null) {
-      await this.driver.command('INCRBY', [key, by], this.call);
-      return;
-    }
+    const { ttl, waitForReplicas: wanted, waitTimeout, timeout } = this.options;
     const commands: PipelineCommand[] = [['INCRBY', key, by]];
-    for (const command of this.tail)
-      commands.push(command[0] === 'PEXPIRE' ? ['PEXPIRE', key, command[2] as number, 'NX'] : command);
-    const replies = await this.driver.pipeline(commands, this.incrementCall);
-    for (const [error] of replies) if (error) throw error;
-    const wanted = this.options.waitForReplicas;
+    if (ttl !== undefined) commands.push(['PEXPIRE', key, ttl, 'NX']);
     if (wanted > 0) {
-      const acknowledged = Number(replies[replies.length - 1]?.[1]);
+      // One round trip: the shard key routes the pipeline, WAIT included, to the shard's master.
+      const { acknowledged } = await waitForReplicas(
+        this.driver,
+        commands,
+        { count: wanted, timeout: waitTimeout },
+        timeout ?? this.driver.timeoutMs,
+      );
       if (acknowledged < wanted) throw new NotReplicatedError(acknowledged, wanted);
+    } else if (commands.length === 1) {
+      await this.driver.command('INCRBY', [key, by], this.call);
+    } else {
+      for (const [error] of await this.driver.pipeline(commands, this.call)) if (error) throw error;
     }
   }
 

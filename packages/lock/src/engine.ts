@@ -1,9 +1,10 @@
 import {
   type CallOptions,
+  checkReplicaWait,
   driverFor,
-  InvalidOptionsError,
   Keyspace,
   type RedisDriver,
+  waitForReplicas,
   warnIfEvictable,
 } from '@redkit/core';
 import { AcquireLoop, type AttemptReply, type CallSettings, type AcquireSpec as LoopSpec } from './acquire-loop.js';
@@ -63,17 +64,7 @@ export class LockEngine extends AcquireLoop<bigint, FencedAcquired, AcquireSpec>
   }
 
   protected override checkReplicas(replicas: ResolvedLockOptions['replicas'], path: string, context: string): void {
-    if (replicas && replicas.timeout >= this.driver.timeoutMs) {
-      throw new InvalidOptionsError(
-        [
-          {
-            path: `${path}.timeout`,
-            message: `must be less than the client's command timeout (${this.driver.timeoutMs}ms): WAIT blocks the connection until then`,
-          },
-        ],
-        { context },
-      );
-    }
+    checkReplicaWait(replicas, this.driver, path, context);
   }
 
   protected override afterAcquire(
@@ -100,16 +91,8 @@ export class LockEngine extends AcquireLoop<bigint, FencedAcquired, AcquireSpec>
   ): Promise<void> {
     let acknowledged: number;
     try {
-      // Pipelined with a keyed read so a cluster client sends WAIT to the lock's master.
-      const [[error, count] = [null, 0]] = await this.driver.pipeline(
-        [
-          ['WAIT', replicas.count, replicas.timeout],
-          ['PTTL', spec.routeKey],
-        ],
-        { timeoutMs: replicas.timeout + this.timeoutMs },
-      );
-      if (error) throw error;
-      acknowledged = Number(count);
+      // PTTL of a key in the lock's slot routes WAIT, on a cluster, to the lock's master.
+      ({ acknowledged } = await waitForReplicas(this.driver, [['PTTL', spec.routeKey]], replicas, this.timeoutMs));
     } catch (error) {
       this.events.emit('redis-failure', {
         resource: lock.label,

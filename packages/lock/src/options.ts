@@ -1,4 +1,10 @@
-import { durationSchema, isRedisConnection, type RedisConnection, redisConnectionSchema } from '@redkit/core';
+import {
+  replicasSchema as coreReplicasSchema,
+  durationSchema,
+  isRedisConnection,
+  type RedisConnection,
+  redisConnectionSchema,
+} from '@redkit/core';
 import { z } from 'zod';
 
 /** Longest ttl or wait: Node timers cannot be set further out (about 24.8 days). */
@@ -20,20 +26,12 @@ const retrySchema = z
     message: 'must not exceed maxDelay',
   });
 
-const replicasSchema = z
-  .object({
-    /** Replicas that must acknowledge the acquire (Redis `WAIT numreplicas`). */
-    count: z.number().int().min(1).max(100),
-    /** How long to wait for them; must stay below the client's command timeout. @default "100ms" */
-    timeout: durationSchema({ min: 1, max: 60_000 }).default(100),
-    /**
-     * What to do when fewer replicas acknowledged in time: `release` the lock
-     * and throw `LockReplicationError`, or `keep` it and report the count in
-     * `lock.replicas`. @default "release"
-     */
-    onShortfall: z.enum(['release', 'keep']).default('release'),
-  })
-  .strict();
+/**
+ * `onShortfall`, when fewer replicas acknowledged in time: `release` the lock
+ * and throw `LockReplicationError`, or `keep` it and report the count in
+ * `lock.replicas`. @default "release"
+ */
+const replicasSchema = coreReplicasSchema(['release', 'keep'], 'release');
 
 /** Lease settings every lock kind has, the Redlock adapter included. */
 const leaseOptions = {
