@@ -40,3 +40,13 @@ const stop = async (signal: string) => {
 };
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGHUP', () => void stop('SIGHUP'));
+// The npm scripts `exec` this process, so npm's forwarding of SIGINT/SIGTERM
+// reaches it (a `sh -c` in between would swallow the signal). Should whatever
+// started it die without passing a signal on (npm killed outright, a closed
+// terminal), it is re-parented: stop then too, rather than serve on as an
+// orphan holding the port and its redis-server.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop('parent exited');
+}, 250).unref();
