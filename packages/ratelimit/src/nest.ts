@@ -122,18 +122,40 @@ export class RateLimitExceededException extends HttpException {
   }
 }
 
+/** What the guard does to an Express response or a Fastify reply. */
+interface ResponseAdapter {
+  setHeader(name: string, value: string): void;
+  /** Sets the Content-Type of the denial that Nest's exception layer is about to send. */
+  setContentType(type: string): void;
+  /** The Node response under it. */
+  raw: EndingResponse;
+}
+
+/** Matches what Nest 11's ExpressAdapter accepts as a JSON Content-Type. */
+const plainJson = /^application\/json/;
+
 /** Sets headers on an Express response or a Fastify reply, and finds the Node response under it. */
-function responseAdapter(response: unknown): { setHeader(name: string, value: string): void; raw: EndingResponse } {
+function responseAdapter(response: unknown): ResponseAdapter {
   const reply = response as {
     header?: (name: string, value: string) => unknown;
-    setHeader?: (name: string, value: string) => unknown;
+    setHeader?: (name: string, value: string | string[]) => unknown;
     raw?: EndingResponse;
   };
   if (typeof reply.header === 'function' && typeof reply.raw === 'object' && reply.raw !== null) {
-    return { setHeader: (name, value) => reply.header?.(name, value), raw: reply.raw };
+    const setHeader = (name: string, value: string) => reply.header?.(name, value);
+    return { setHeader, setContentType: (type) => setHeader('Content-Type', type), raw: reply.raw };
   }
   if (typeof reply.setHeader === 'function') {
-    return { setHeader: (name, value) => reply.setHeader?.(name, value), raw: response as EndingResponse };
+    return {
+      setHeader: (name, value) => reply.setHeader?.(name, value),
+      // Nest 11's ExpressAdapter.reply() replaces a string Content-Type that does
+      // not start with "application/json" on an error body, and logs "WARN
+      // Content-Type doesn't match Reply body" for every denial. As a one-item
+      // list the same single header line goes out, and Express's res.json()
+      // keeps it. (Nest 12 accepts any "+json" type, and checks strings only too.)
+      setContentType: (type) => reply.setHeader?.('Content-Type', plainJson.test(type) ? type : [type]),
+      raw: response as EndingResponse,
+    };
   }
   throw new TypeError('RateLimitGuard: the response is neither an Express response nor a Fastify reply');
 }
@@ -180,7 +202,7 @@ export class RateLimitGuard implements CanActivate {
     if (!limited) return true;
     // Nest serialises object bodies as JSON and keeps a JSON-family Content-Type set here.
     if (typeof limited.body === 'object' && limited.body !== null) {
-      response.setHeader('Content-Type', limited.contentType);
+      response.setContentType(limited.contentType);
     }
     throw new RateLimitExceededException(limited, result, outcome.key);
   }
