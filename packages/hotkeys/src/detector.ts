@@ -100,12 +100,18 @@ export class HotKeyDetector {
     for (let row = 0; row < this.depth; row++) {
       const cell = cells[row] as number;
       const count = current[cell] as number;
-      // Saturate instead of wrapping to 0, which would under-estimate.
-      const next = count === 0xffffffff ? count : count + 1;
-      current[cell] = next;
-      if (next < min) min = next;
+      if (count < min) min = count;
       const before = this.previous[cell] as number;
       if (before < previousMin) previousMin = before;
+    }
+    // Conservative update: raise only the counters below the new estimate.
+    // The others already count this read (they over-count by other keys'
+    // reads); adding to them would only inflate the estimates of the keys
+    // they share. Saturates instead of wrapping to 0 (an under-estimate).
+    if (min !== 0xffffffff) min++;
+    for (let row = 0; row < this.depth; row++) {
+      const cell = cells[row] as number;
+      if ((current[cell] as number) < min) current[cell] = min;
     }
     this.currentTotal++;
     const estimate = Math.ceil(min + this.weight * previousMin);
@@ -235,9 +241,16 @@ export class HotKeyDetector {
   }
 
   /**
-   * Fills `cells` with the key's counter index in each row: two 32-bit hashes
-   * of its UTF-16 code units (FNV-1a and a murmur-style mix), combined as
-   * `h1 + row × h2` (Kirsch–Mitzenmacher double hashing).
+   * Fills `cells` with the key's counter index in each row. The key is hashed
+   * once into two 32-bit values (FNV-1a and a murmur-style mix of its UTF-16
+   * code units, so 64 bits in all); row `r` takes `h1 + r × h2` and mixes it
+   * again before reducing it to the width. Without that last mix the index of
+   * every row would be `(h1 + r × h2) mod width`, a function of only the low
+   * bits of `h1` and `h2` (about 21 bits at width 2048): keys equal in those
+   * bits would share every counter, and a never-read key could be estimated
+   * at a hot key's whole count. Mixed, a row's index depends on all 64 bits,
+   * and two keys meet in each row as if independently, with probability
+   * `1 / width`: what the count-min bound assumes (test/detector-accuracy).
    */
   private hash(key: string): void {
     let h1 = 0x811c9dc5;
@@ -252,7 +265,7 @@ export class HotKeyDetector {
     h2 = fmix(h2) | 1;
     const width = this.width;
     for (let row = 0; row < this.depth; row++) {
-      this.cells[row] = row * width + (((h1 + Math.imul(row, h2)) >>> 0) % width);
+      this.cells[row] = row * width + (fmix((h1 + Math.imul(row, h2)) | 0) % width);
     }
   }
 }

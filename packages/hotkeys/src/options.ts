@@ -12,7 +12,8 @@ export const hotKeyDetectorOptionsSchema = z
     /**
      * Counters per row of the count-min sketch. The estimate of a key exceeds
      * its true count by at most `e / width × reads` with probability
-     * `1 - e^-depth`. Memory: `2 × width × depth × 4` bytes.
+     * `1 - e^-depth` (per key; `reads` is `totalReads()`).
+     * Memory: `2 × width × depth × 4` bytes.
      * @default 2048
      */
     width: z
@@ -21,7 +22,11 @@ export const hotKeyDetectorOptionsSchema = z
       .min(16)
       .max(1 << 20, 'must be at most 1048576')
       .default(2048),
-    /** Rows of the sketch (hash functions): each `record` costs `depth` counter updates. @default 4 */
+    /**
+     * Rows of the sketch (hash functions): each `record` reads `depth`
+     * counters and raises those below the key's new estimate.
+     * @default 4
+     */
     depth: z.number().int('must be a whole number').min(1).max(16).default(4),
     /** Most hot keys tracked and reported at once (the top K). @default 64 */
     topK: z.number().int('must be a whole number').min(1).max(10_000).default(64),
