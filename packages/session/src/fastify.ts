@@ -85,7 +85,7 @@ export class RedkitFastifySessionStore<Schema extends SessionSchema | undefined 
 
   /** @throws InvalidOptionsError naming the field when an option is wrong. */
   constructor(options: FastifySessionStoreOptions<Schema>) {
-    this.core = new FrameworkSessions(options, 'RedkitFastifySessionStore');
+    this.core = FrameworkSessions.parse(options, 'RedkitFastifySessionStore');
     this.sessions = this.core.sessions;
   }
 

@@ -44,25 +44,49 @@ export interface FrameworkStoreOptions<Schema extends SessionSchema | undefined 
   readCacheTtl?: Duration;
 }
 
-const isFunction = (value: unknown) => typeof value === 'function';
+export const isFunction = (value: unknown) => typeof value === 'function';
 
-const optionsSchema = z
-  .object({
-    // Duck-typed rather than instanceof, so a store from another copy of the package is accepted.
-    store: z.custom<SessionStore<SessionSchema | undefined>>(
-      (value) =>
-        typeof value === 'object' &&
-        value !== null &&
-        ['get', 'put', 'touch', 'destroy', 'scanIds'].every((method) =>
-          isFunction((value as Record<string, unknown>)[method]),
-        ),
-      'must be a SessionStore from @redkit/session',
+/** The `store` option: duck-typed rather than instanceof, so a store from another copy of the package is accepted. */
+export const sessionStoreSchema = z.custom<SessionStore<SessionSchema | undefined>>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    ['get', 'put', 'touch', 'destroy', 'scanIds'].every((method) =>
+      isFunction((value as Record<string, unknown>)[method]),
     ),
-    userId: z.custom<(session: FrameworkSessionData) => unknown>(isFunction, 'must be a function').optional(),
-    readCacheSize: z.number().int('must be a whole number').min(1).max(10_000_000).default(10_000),
-    readCacheTtl: durationSchema({ min: 1, max: 24 * 3_600_000 }).default(5 * 60_000),
-  })
-  .strict();
+  'must be a SessionStore from @redkit/session',
+);
+
+/** The options every framework store takes besides the store. */
+export const frameworkOptionsShape = {
+  userId: z.custom<(session: FrameworkSessionData) => unknown>(isFunction, 'must be a function').optional(),
+  readCacheSize: z.number().int('must be a whole number').min(1).max(10_000_000).default(10_000),
+  readCacheTtl: durationSchema({ min: 1, max: 24 * 3_600_000 }).default(5 * 60_000),
+};
+
+const optionsSchema = z.object({ store: sessionStoreSchema, ...frameworkOptionsShape }).strict();
+
+/**
+ * How a framework store turns session data into the stored fields and back
+ * (connect-redis's `serializer`, applied field by field). Without one,
+ * fields are stored as JSON.
+ */
+export interface FieldCodec {
+  /** The stored form of a session: one string per top-level field. */
+  encode(session: FrameworkSessionData): FrameworkSessionData;
+  /** The session of its stored fields. */
+  decode(stored: FrameworkSessionData): Promise<FrameworkSessionData>;
+}
+
+/** What {@link FrameworkSessions} needs, options parsed. */
+export interface FrameworkConfig<Schema extends SessionSchema | undefined> {
+  readonly store: SessionStore<Schema>;
+  readonly userId?: ((session: FrameworkSessionData) => unknown) | undefined;
+  readonly readCacheSize: number;
+  readonly readCacheTtl: number;
+  readonly codec?: FieldCodec | undefined;
+  readonly scanCount?: number | undefined;
+}
 
 /** The default `userId`: the session's `userId` field when it is a non-empty string. */
 const userIdField = (session: FrameworkSessionData) =>
@@ -91,11 +115,24 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
   /** The latest read of each session id in this process (for frameworks that give no per-request identity). */
   private readonly reads: LRUCache<string, FrameworkSessionData>;
 
-  constructor(options: FrameworkStoreOptions<Schema>, context: string) {
+  private readonly codec: FieldCodec | undefined;
+  private readonly scanCount: number | undefined;
+
+  /** @throws InvalidOptionsError naming the field when an option is wrong. */
+  static parse<Schema extends SessionSchema | undefined>(
+    options: FrameworkStoreOptions<Schema>,
+    context: string,
+  ): FrameworkSessions<Schema> {
     const parsed = parseOptions(optionsSchema, options, context);
-    this.sessions = parsed.store as unknown as SessionStore<Schema>;
-    this.userIdOf = parsed.userId ?? userIdField;
-    this.reads = new LRUCache({ max: parsed.readCacheSize, ttl: parsed.readCacheTtl, ttlAutopurge: false });
+    return new FrameworkSessions({ ...parsed, store: parsed.store as unknown as SessionStore<Schema> });
+  }
+
+  constructor(config: FrameworkConfig<Schema>) {
+    this.sessions = config.store;
+    this.userIdOf = config.userId ?? userIdField;
+    this.reads = new LRUCache({ max: config.readCacheSize, ttl: config.readCacheTtl, ttlAutopurge: false });
+    this.codec = config.codec;
+    this.scanCount = config.scanCount;
   }
 
   /**
@@ -111,7 +148,8 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
     const snapshot = session.data as FrameworkSessionData;
     this.reads.set(sid, snapshot);
     // The framework mutates what it gets (nested arrays and objects too); the snapshot must stay as read.
-    return { data: structuredClone(snapshot), snapshot };
+    const data = this.codec ? await this.codec.decode(snapshot) : structuredClone(snapshot);
+    return { data, snapshot };
   }
 
   /**
@@ -121,15 +159,32 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
    * keep their change, and a session that ended meanwhile is not brought
    * back. A destroyed id is never written again.
    */
-  async write(sid: string, session: object, previous?: FrameworkSessionData): Promise<PutResult> {
-    // What the framework would serialise: own enumerable fields, `cookie` through its toJSON.
-    const data = JSON.parse(JSON.stringify(session)) as FrameworkSessionData;
-    const userId = (this.userIdOf(data) ?? null) as string | null;
+  async write(sid: string, session: object, previous?: FrameworkSessionData, ttl?: number): Promise<PutResult> {
+    const { data, userId } = this.stored(session);
     const result = await this.sessions.put(sid, data as DataInputOf<Schema>, {
       userId,
       previous: previous ?? this.reads.get(sid),
+      ...(ttl === undefined ? {} : { ttl }),
     });
     // Kept after a write: another request of this session still in flight compares with it.
+    if (result !== 'written') this.reads.delete(sid);
+    return result;
+  }
+
+  /**
+   * Stores a session's `cookie` (its new expiry) and renews its time to
+   * live, leaving every other field as stored. A session that ended
+   * (expired, destroyed) is not brought back.
+   */
+  async touchCookie(sid: string, session: object, ttl?: number): Promise<PutResult> {
+    const { data, userId } = this.stored(session);
+    // Everything but the cookie compares equal, so only the cookie is written.
+    const { cookie: _cookie, ...unchanged } = data;
+    const result = await this.sessions.put(sid, data as DataInputOf<Schema>, {
+      userId,
+      previous: unchanged,
+      ...(ttl === undefined ? {} : { ttl }),
+    });
     if (result !== 'written') this.reads.delete(sid);
     return result;
   }
@@ -137,6 +192,14 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
   /** Renews a session's idle expiry; false when it no longer exists. */
   touch(sid: string): Promise<boolean> {
     return this.sessions.touch(sid);
+  }
+
+  /** What a session is stored as, and its user. */
+  private stored(session: object): { data: FrameworkSessionData; userId: string | null } {
+    // What the framework would serialise: own enumerable fields, `cookie` through its toJSON.
+    const plain = this.codec ? { ...(session as FrameworkSessionData) } : JSON.parse(JSON.stringify(session));
+    const userId = (this.userIdOf(plain) ?? null) as string | null;
+    return { data: this.codec ? this.codec.encode(plain) : plain, userId };
   }
 
   /** Destroys a session; requests of it still in flight cannot write it back. */
@@ -148,7 +211,7 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
   /** Every session id, once each (SCAN may repeat keys). O(all sessions). */
   async *ids(): AsyncGenerator<string[]> {
     const seen = new Set<string>();
-    for await (const batch of this.sessions.scanIds()) {
+    for await (const batch of this.sessions.scanIds(this.scanCount === undefined ? {} : { count: this.scanCount })) {
       const fresh = batch.filter((id) => !seen.has(id));
       for (const id of fresh) seen.add(id);
       if (fresh.length > 0) yield fresh;
@@ -160,9 +223,11 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
     const found: ListedFrameworkSession[] = [];
     for await (const ids of this.ids()) {
       const sessions = await Promise.all(ids.map((id) => this.sessions.get(id)));
-      sessions.forEach((session, index) => {
-        if (session) found.push({ ...(session.data as FrameworkSessionData), id: ids[index] as string });
-      });
+      for (const [index, session] of sessions.entries()) {
+        if (!session) continue;
+        const data = session.data as FrameworkSessionData;
+        found.push({ ...(this.codec ? await this.codec.decode(data) : data), id: ids[index] as string });
+      }
     }
     return found;
   }
@@ -177,6 +242,26 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
   /** Destroys every session of the namespace. O(all sessions). */
   async clear(): Promise<void> {
     for await (const ids of this.ids()) await Promise.all(ids.map((id) => this.destroy(id)));
+  }
+}
+
+/**
+ * The calling convention of express-session's stores (connect-redis's
+ * too): with a callback, reports to it and returns nothing; without one,
+ * returns a Promise.
+ */
+export function respond<Value>(
+  work: () => Promise<Value>,
+  callback: ((error: unknown, value?: Value) => void) | undefined,
+): Promise<Value> | undefined {
+  if (callback !== undefined) {
+    settle(work, callback);
+    return undefined;
+  }
+  try {
+    return work();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

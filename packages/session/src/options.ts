@@ -24,9 +24,13 @@ const day = 86_400_000;
 /** Longest user id accepted, in characters. */
 export const maxUserIdLength = 512;
 /** Longest session id accepted (ids from frameworks' generators included), in characters. */
-export const maxSessionIdLength = 256;
-/** Shortest session id accepted: the first 8 characters are the id's hash tag. */
-export const minSessionIdLength = 8;
+export const maxSessionIdLength = 1024;
+/**
+ * Shortest session id accepted. Any non-empty id works: its first 8
+ * characters (all of a shorter id) are the hash tag of its keys, escaped like
+ * every key part, so express-session's `genid` may return any string.
+ */
+export const minSessionIdLength = 1;
 
 // Duck-typed rather than instanceof, so a schema from another copy of zod is accepted.
 const schemaSchema = z.custom<SessionSchema>(
@@ -92,7 +96,7 @@ export const userArgumentSchema = z.object({ userId: userIdSchema });
 /** A session id handed in by a caller. */
 export const sessionIdSchema = z
   .string({ message: 'must be a string' })
-  .min(minSessionIdLength, `must be at least ${minSessionIdLength} characters`)
+  .min(minSessionIdLength, 'must not be empty')
   .max(maxSessionIdLength, `must be at most ${maxSessionIdLength} characters`);
 
 /** A session id argument, parsed as `{ id }` so errors name the argument. */
@@ -132,6 +136,13 @@ export const putOptionsSchema = z
      * session's data is replaced by `data`.
      */
     previous: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * How long the session lives from this write, when it should end sooner
+     * than the store's idle timeout (a framework's cookie that expires
+     * first). Never more than `ttl`, never past the absolute deadline.
+     * @default the store's `ttl`
+     */
+    ttl: durationSchema({ min: 1, max: 10 * 365 * day }).optional(),
   })
   .strict();
 export type PutOptions = z.input<typeof putOptionsSchema>;

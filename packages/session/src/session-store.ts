@@ -6,6 +6,7 @@ import {
   parseOptions,
   type RedisArg,
   type RedisDriver,
+  type ScanOptions,
   scanAll,
   TelemetryEmitter,
   unescapeKeyPart,
@@ -115,11 +116,20 @@ interface SessionWrite {
   readonly version?: number | '';
   /** Delete the data fields this write does not set. */
   readonly replace?: boolean;
+  /** Time to live from this write in ms (capped by the absolute deadline). @default the store's `ttl` */
+  readonly idle?: number;
   /** `d:<field>`, JSON pairs to set. */
   readonly set: readonly string[];
   /** `d:<field>` names to delete. */
   readonly deleted?: readonly string[];
 }
+
+/**
+ * The shortest time a tombstone lives: longer than any request, or any
+ * `create` between indexing and writing, still in flight when the id is
+ * destroyed. (It lives longer when the session had longer to live.)
+ */
+const tombstoneFloorMs = 10 * 60_000;
 
 /** Attempts of `create` when its fresh id meets a concurrent `destroyAll` (or, in theory, a collision). */
 const createAttempts = 3;
@@ -281,8 +291,9 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
   }
 
   /**
-   * Destroys a session. Its id is remembered (a tombstone, for one idle
-   * timeout) so that a request still in flight cannot write it back.
+   * Destroys a session. Its id is remembered (a tombstone, for as long as
+   * the session could still have lived: at least 10 minutes, at most one
+   * idle timeout) so that a request still in flight cannot write it back.
    *
    * @returns true when a live session was destroyed.
    */
@@ -404,7 +415,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
   async put(id: string, data: DataInputOf<Schema>, options: PutOptions): Promise<PutResult> {
     const context = 'SessionStore.put()';
     const sessionId = parseOptions(idArgumentSchema, { id }, context).id;
-    const { userId, previous } = parseOptions(putOptionsSchema, options, context);
+    const { userId, previous, ttl } = parseOptions(putOptionsSchema, options, context);
     const stored = this.checkWhole(data, context);
     const set: string[] = [];
     const deleted: string[] = [];
@@ -428,6 +439,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
       replace: !previous,
       set,
       deleted,
+      idle: Math.min(ttl ?? this.ttl, this.ttl),
     };
     let reply = await this.write(sessionId, write);
     if (reply[0] === status.indexFirst && userId !== null) {
@@ -450,9 +462,9 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
    * a cluster: O(all keys). For framework stores' `all`, `length` and
    * `clear`, and for maintenance; request paths use `list(userId)`.
    */
-  async *scanIds(): AsyncGenerator<string[]> {
+  async *scanIds(options: ScanOptions = {}): AsyncGenerator<string[]> {
     const prefixLength = this.namespace.length + 1;
-    for await (const batch of scanAll(this.options.redis, this.keys.sessionPattern())) {
+    for await (const batch of scanAll(this.options.redis, this.keys.sessionPattern(), options)) {
       // <ns>:{<tag>}:s:<escaped id>; ids are escaped like every key part.
       const ids = batch.map((key) => unescapeKeyPart(key.slice(key.indexOf('}:s:', prefixLength) + 4)));
       if (ids.length > 0) yield ids;
@@ -499,6 +511,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
   /** Runs write-session; see its header for what each field means. */
   private write(id: string, write: SessionWrite): Promise<WriteReply> {
     const { mode, user, indexed = false, deadline = 0, version = '', replace = false, set, deleted = [] } = write;
+    const idle = write.idle ?? this.ttl;
     const userMode = user === 'keep' ? 'k' : user === null ? 'n' : 's';
     const userId = user !== 'keep' && user !== null ? user.id : '';
     const args: RedisArg[] = [
@@ -508,7 +521,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
       indexed ? 1 : 0,
       deadline,
       this.absoluteTtl,
-      this.ttl,
+      idle,
       version,
       replace ? 1 : 0,
       set.length / 2,
@@ -521,7 +534,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
   /** Destroys sessions that share one slot; per id, its user ('' for none) or null when it did not exist. */
   private destroyInSlot(ids: readonly string[]): Promise<(string | null)[]> {
     const keys = ids.flatMap((id) => [this.keys.session(id), this.keys.tombstone(id)]);
-    return this.driver.script(destroySessions, keys, [this.ttl], this.call);
+    return this.driver.script(destroySessions, keys, [this.ttl, tombstoneFloorMs], this.call);
   }
 
   /** Runs `run` once per slot of the ids' sessions (concurrently) and returns the replies in `ids` order. */
