@@ -7,6 +7,12 @@ import { driverFor, type RedisConnection } from '@redkit/core';
 import { startCluster, startStandalone } from '@redkit/testing';
 import { perOperation, readCommandCounts, readCommandsPerMaster, readServerCpuSeconds, total } from './commandstats.js';
 import {
+  type DistributionResult,
+  distributionSection,
+  printDistribution,
+  runDistributionScenario,
+} from './distribution.js';
+import {
   type Environment,
   printScenario,
   printThroughputScenario,
@@ -17,7 +23,14 @@ import {
   writeDocs,
 } from './report.js';
 import { type LoopOptions, measure, measureThroughput, runRounds } from './runner.js';
-import type { AnyScenario, Scenario, Target, ThroughputScenario, ThroughputVariant } from './scenario.js';
+import type {
+  AnyScenario,
+  DistributionScenario,
+  Scenario,
+  Target,
+  ThroughputScenario,
+  ThroughputVariant,
+} from './scenario.js';
 import { scenarios } from './scenarios/index.js';
 
 const usage = `Usage: npm run bench -- [options]
@@ -146,6 +159,8 @@ async function measureThroughputRounds(
 
 const isThroughput = (scenario: AnyScenario): scenario is ThroughputScenario =>
   'kind' in scenario && scenario.kind === 'throughput';
+const isDistribution = (scenario: AnyScenario): scenario is DistributionScenario =>
+  'kind' in scenario && scenario.kind === 'distribution';
 
 async function redisVersion(redis: RedisConnection): Promise<string> {
   const info = String(await driverFor(redis).command('INFO', ['server']));
@@ -177,8 +192,13 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const closedLoop = selected.filter((scenario): scenario is Scenario => !isThroughput(scenario));
+  const closedLoop = selected.filter(
+    (scenario): scenario is Scenario => !isThroughput(scenario) && !isDistribution(scenario),
+  );
   const throughput = selected.filter(isThroughput);
+  const distributions = new Map<DistributionScenario, DistributionResult['topologies']>(
+    selected.filter(isDistribution).map((scenario) => [scenario, []]),
+  );
   const byScenario = new Map<Scenario, TopologyResult[]>(closedLoop.map((scenario) => [scenario, []]));
   const byThroughput = new Map<ThroughputScenario, ThroughputTopologyResult[]>(
     throughput.map((scenario) => [scenario, []]),
@@ -196,7 +216,9 @@ async function main(): Promise<void> {
       if (topology === 'standalone') redis = await redisVersion(client);
       for (const scenario of selected) {
         const target: Target = { topology, redis: client };
-        if (isThroughput(scenario)) {
+        if (isDistribution(scenario)) {
+          distributions.get(scenario)?.push(await runDistributionScenario(scenario, target, label));
+        } else if (isThroughput(scenario)) {
           byThroughput.get(scenario)?.push(await runThroughputScenario(scenario, target, label, loop.rounds));
         } else {
           byScenario.get(scenario)?.push(await runScenario(scenario, target, label, loop));
@@ -217,6 +239,8 @@ async function main(): Promise<void> {
   }));
   for (const result of results) printScenario(result);
   for (const result of throughputResults) printThroughputScenario(result);
+  const distributionResults = [...distributions].map(([scenario, topologies]) => ({ scenario, topologies }));
+  for (const result of distributionResults) printDistribution(result);
   if (!write) return;
   const env: Environment = {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
@@ -226,7 +250,13 @@ async function main(): Promise<void> {
     redis,
     date: new Date(),
   };
-  writeDocs(docsPath, env, results, throughputResults);
+  writeDocs(
+    docsPath,
+    env,
+    results,
+    throughputResults,
+    new Map(distributionResults.map((result) => [result.scenario.name, distributionSection(result, env)])),
+  );
   // The tables are written unaligned; the project's formatter aligns them, so `npm run check` stays green.
   const biome = new URL('../../node_modules/.bin/biome', import.meta.url).pathname;
   execFileSync(biome, ['format', '--write', docsPath.pathname], { stdio: 'ignore' });

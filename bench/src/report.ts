@@ -153,7 +153,7 @@ function commandBreakdown(topology: TopologyResult): string {
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
 /** A scenario section's marker, heading, description and "Measured …" line (`how`: what each round ran). */
-function sectionHead(
+export function sectionHead(
   scenario: { name: string; title: string; description: string },
   env: Environment,
   how: string,
@@ -235,12 +235,15 @@ export function writeDocs(
   env: Environment,
   results: ScenarioResult[],
   throughputResults: readonly ThroughputScenarioResult[] = [],
+  /** Sections written elsewhere (e.g. distribution scenarios), by scenario name. */
+  otherSections: ReadonlyMap<string, string> = new Map(),
 ): void {
   const existing = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const sections = new Map<string, string>();
   for (const match of existing.matchAll(sectionPattern)) sections.set(match[1] as string, match[0]);
   for (const result of results) sections.set(result.scenario.name, section(result, env));
   for (const result of throughputResults) sections.set(result.scenario.name, throughputSection(result, env));
+  for (const [name, text] of otherSections) sections.set(name, text);
   writeFileSync(path, `${header(env)}\n${[...sections.values()].join('\n\n')}\n`);
 }
 

@@ -92,5 +92,32 @@ export interface ThroughputScenario {
   variants(target: Target): ThroughputVariant[];
 }
 
+/**
+ * A latency distribution of something that is not a call (e.g. how long
+ * another process keeps serving an old value after a write): each variant
+ * yields one figure per sample, and the report gives p50/p90/p99/max.
+ */
+export interface DistributionScenario {
+  readonly kind: 'distribution';
+  /** Kebab-case id, used by `--scenario` and the docs markers. */
+  readonly name: string;
+  readonly title: string;
+  /** One paragraph for docs/benchmarks.md: what is measured and why. */
+  readonly description: string;
+  /** Samples per variant. */
+  readonly samples: number;
+  /** Variants bound to `target`. */
+  variants(target: Target): DistributionVariant[];
+}
+
+/** One way of doing a distribution scenario's operation. */
+export interface DistributionVariant {
+  readonly name: string;
+  setup?(): Promise<void>;
+  /** Sample number `i`, in ms; undefined when it never happened within the variant's bound (counted as lost). */
+  sample(i: number): Promise<number | undefined>;
+  teardown?(): Promise<void>;
+}
+
 /** Any scenario `--scenario` can name. */
-export type AnyScenario = Scenario | ThroughputScenario;
+export type AnyScenario = Scenario | ThroughputScenario | DistributionScenario;

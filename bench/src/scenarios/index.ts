@@ -1,6 +1,7 @@
 import type { AnyScenario } from '../scenario.js';
 import { cacheHitL1, cacheHitRedis1kb, cacheHitRedis100kb, cacheMissLoader } from './cache.js';
 import { cacheHotKey } from './cache-hot-key.js';
+import { cacheStaleWindow } from './cache-stale-window.js';
 import { coreScript } from './core-script.js';
 import { geoNear1km, geoNear1km1m, geoNear10km, geoNear10km1m } from './geo-near.js';
 import { leaderboardAround, leaderboardTop } from './leaderboard-reads.js';
@@ -38,6 +39,7 @@ export const scenarios: ReadonlyMap<string, AnyScenario> = new Map<string, AnySc
     cacheHitL1,
     cacheMissLoader,
     cacheHotKey,
+    cacheStaleWindow,
     queueProduce,
     queueConsume,
   ].map((scenario) => [scenario.name, scenario]),
