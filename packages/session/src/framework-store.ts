@@ -10,6 +10,7 @@ import { type Duration, durationSchema, parseOptions } from '@redkit/core';
 import type { DataInputOf, PutResult, SessionSchema, SessionStore } from '@redkit/session';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { encodeValue } from './session-data.js';
 
 /** Session data as a framework hands it over and gets it back: JSON fields, `cookie` among them. */
 export type FrameworkSessionData = Record<string, unknown>;
@@ -197,7 +198,7 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
   /** What a session is stored as, and its user. */
   private stored(session: object): { data: FrameworkSessionData; userId: string | null } {
     // What the framework would serialise: own enumerable fields, `cookie` through its toJSON.
-    const plain = this.codec ? { ...(session as FrameworkSessionData) } : JSON.parse(JSON.stringify(session));
+    const plain = this.codec ? { ...(session as FrameworkSessionData) } : jsonOf(session);
     const userId = (this.userIdOf(plain) ?? null) as string | null;
     return { data: this.codec ? this.codec.encode(plain) : plain, userId };
   }
@@ -242,6 +243,20 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
   /** Destroys every session of the namespace. O(all sessions). */
   async clear(): Promise<void> {
     for await (const ids of this.ids()) await Promise.all(ids.map((id) => this.destroy(id)));
+  }
+}
+
+/**
+ * What the framework would store of a session: its own enumerable fields as
+ * JSON, `cookie` through its toJSON. A field that is not JSON is an
+ * InvalidOptionsError naming it (`data.<field>`).
+ */
+function jsonOf(session: object): FrameworkSessionData {
+  try {
+    return JSON.parse(JSON.stringify(session)) as FrameworkSessionData;
+  } catch (error) {
+    for (const [field, value] of Object.entries(session)) encodeValue(value, `data.${field}`, 'session store');
+    throw error;
   }
 }
 
