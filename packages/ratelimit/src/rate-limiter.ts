@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  checkReplicaWait,
   type Duration,
   defineScript,
   driverFor,
@@ -11,6 +12,7 @@ import {
   type RedisDriver,
   RedisUnavailableError,
   TelemetryEmitter,
+  waitForReplicas,
   warnIfEvictable,
 } from '@redkit/core';
 import { checkLimitsScript } from './check-limits-script.js';
@@ -85,6 +87,7 @@ export class RateLimiter {
     this.policies = this.options.policies;
     this.keyspace = new Keyspace(this.options.namespace);
     this.driver = driverFor(this.options.redis);
+    checkReplicaWait(this.options.replicas, this.driver, 'replicas', 'RateLimiter');
     this.events = new TelemetryEmitter<RateLimitEvents>('ratelimit');
 
     // The algorithm is part of the key, so changing a policy's algorithm never
@@ -150,7 +153,54 @@ export class RateLimiter {
     }
     const lease =
       decision.allowed && this.leaseSuffixes.length > 0 ? this.redisLease(subject, requestId, cost) : undefined;
+    if (decision.allowed && this.options.replicas) return this.replicate(subject, cost, started, decision, lease);
     return this.finish(subject, cost, started, 'redis', decision, lease);
+  }
+
+  /**
+   * WAIT until `replicas.count` replicas acknowledged the admitting check,
+   * then apply `replicas.onShortfall` when fewer did in time.
+   */
+  private async replicate(
+    subject: string,
+    cost: number,
+    started: number,
+    decision: Decision,
+    lease: Lease | undefined,
+  ): Promise<LimitResult> {
+    const replicas = this.options.replicas as NonNullable<ResolvedRateLimiterOptions['replicas']>;
+    let acknowledged = 0;
+    try {
+      // PTTL of one of the check's keys routes WAIT, on a cluster, to the subject's master;
+      // WAIT covers the check because it ran on the same connection just before.
+      const routeKey = this.keysOf(subject, this.checkSuffixes.slice(0, 1));
+      ({ acknowledged } = await waitForReplicas(
+        this.driver,
+        [['PTTL', routeKey[0] as string]],
+        replicas,
+        this.options.timeout,
+      ));
+    } catch (error) {
+      // The check was applied; only its replication is unknown: count it as not acknowledged.
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      this.events.emit('redis-failure', {
+        subject,
+        reason: error.timedOut ? 'timeout' : 'unavailable',
+        decidedBy: replicas.onShortfall === 'deny' ? 'replica-shortfall' : 'redis',
+        error: error.message,
+      });
+    }
+    if (acknowledged >= replicas.count || replicas.onShortfall === 'allow') {
+      return this.finish(subject, cost, started, 'redis', decision, lease, undefined, acknowledged);
+    }
+    // Denied: the request will not run, so a concurrency slot it took is given back at once.
+    await lease?.release().catch(() => {});
+    const denied: Decision = {
+      allowed: false,
+      blockedForMs: 0,
+      policies: this.policies.map((policy) => exhausted(policy, replicas.timeout)),
+    };
+    return this.finish(subject, cost, started, 'replica-shortfall', denied, undefined, undefined, acknowledged);
   }
 
   /** Like {@link limit}, but throws {@link RateLimitedError} when the request is denied. */
@@ -160,10 +210,21 @@ export class RateLimiter {
     return result;
   }
 
-  /** Reports whether a request of `cost` would be admitted now, consuming nothing. */
+  /**
+   * Reports whether a request of `cost` would be admitted now, consuming
+   * nothing. When Redis fails or times out, the limiter's `failure.mode`
+   * answers, as for {@link limit}: `open` reports admitted, `closed` denied,
+   * `fallback` asks the in-process limiter (without consuming).
+   */
   async peek(subject: string, options?: LimitCallOptions): Promise<LimitResult> {
     const cost = this.validate(subject, options);
-    const reply = await this.runCheck(subject, cost, '', false);
+    let reply: string;
+    try {
+      reply = await this.runCheck(subject, cost, '', false);
+    } catch (error) {
+      const { decidedBy, decision, reason } = this.decideWithoutRedis(subject, cost, '', error, false);
+      return this.result(decision, decidedBy, undefined, reason);
+    }
     return this.result(decodeDecision(reply, this.policies, false), 'redis');
   }
 
@@ -245,7 +306,23 @@ export class RateLimiter {
     requestId: string,
     error: unknown,
   ): LimitResult {
-    // Misconfiguration (NOPERM, a script error) must be loud, not a silent fail-open.
+    const { decidedBy, decision, lease, reason } = this.decideWithoutRedis(subject, cost, requestId, error, true);
+    return this.finish(subject, cost, started, decidedBy, decision, lease, reason);
+  }
+
+  /**
+   * Decides by the failure mode when Redis failed (`consume: false` for
+   * peek), and reports the failure. Rethrows errors that are not Redis being
+   * unavailable: misconfiguration (NOPERM, a script error) must be loud, not
+   * a silent fail-open.
+   */
+  private decideWithoutRedis(
+    subject: string,
+    cost: number,
+    requestId: string,
+    error: unknown,
+    consume: boolean,
+  ): { decidedBy: DecidedBy; decision: Decision; lease?: Lease; reason: 'timeout' | 'unavailable' } {
     if (!(error instanceof RedisUnavailableError)) throw error;
     const reason = error.timedOut ? 'timeout' : 'unavailable';
     const { mode } = this.options.failure;
@@ -255,8 +332,8 @@ export class RateLimiter {
     if (mode === 'fallback' && this.fallback) {
       decidedBy = 'fallback';
       const id = requestId || randomUUID();
-      decision = this.fallback.check(subject, cost, { consume: true, consumeOnDeny: this.options.consumeOnDeny, id });
-      if (decision.allowed && this.leaseSuffixes.length > 0) lease = this.memoryLease(subject, id, cost);
+      decision = this.fallback.check(subject, cost, { consume, consumeOnDeny: this.options.consumeOnDeny, id });
+      if (consume && decision.allowed && this.leaseSuffixes.length > 0) lease = this.memoryLease(subject, id, cost);
     } else {
       decidedBy = mode === 'open' ? 'fail-open' : 'fail-closed';
       const allowed = mode === 'open';
@@ -269,7 +346,7 @@ export class RateLimiter {
       };
     }
     this.events.emit('redis-failure', { subject, reason, decidedBy, error: error.message });
-    return this.finish(subject, cost, started, decidedBy, decision, lease, reason);
+    return lease ? { decidedBy, decision, lease, reason } : { decidedBy, decision, reason };
   }
 
   private finish(
@@ -280,8 +357,9 @@ export class RateLimiter {
     decision: Decision,
     lease?: Lease,
     redisFailure?: 'timeout' | 'unavailable',
+    replicas?: number,
   ): LimitResult {
-    const result = this.result(decision, decidedBy, lease, redisFailure);
+    const result = this.result(decision, decidedBy, lease, redisFailure, replicas);
     if (decision.allowed) {
       if (this.events.listens('allowed')) {
         this.events.emit('allowed', { subject, cost, decidedBy, durationMs: performance.now() - started });
@@ -310,6 +388,7 @@ export class RateLimiter {
     decidedBy: DecidedBy,
     lease?: Lease,
     redisFailure?: 'timeout' | 'unavailable',
+    replicas?: number,
   ): LimitResult {
     const policies = decision.policies;
     const retryAfterMs = decision.allowed ? 0 : retryAfter(decision);
@@ -329,6 +408,7 @@ export class RateLimiter {
     // Set only when present (no spread of temporary objects on the hot path).
     if (redisFailure) result.redisFailure = redisFailure;
     if (lease) result.lease = lease;
+    if (replicas !== undefined) result.replicas = replicas;
     return result;
   }
 

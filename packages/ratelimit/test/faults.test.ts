@@ -49,6 +49,40 @@ describe('Redis down', () => {
     expect(result.decidedBy).toBe('redis');
   });
 
+  it('peek obeys the failure mode as limit does: open admits, closed denies, fallback asks the local limiter without consuming', async () => {
+    const open = limiterWith('open');
+    const closed = limiterWith('closed');
+    const fallback = limiterWith('fallback');
+    await Promise.all([open.limit('warm'), closed.limit('warm'), fallback.limit('warm')]);
+    const failures: string[] = [];
+    for (const limiter of [open, closed, fallback]) {
+      limiter.events.on('redis-failure', ({ decidedBy }) => failures.push(decidedBy));
+    }
+    await server.node.kill();
+    try {
+      expect(await open.peek('peeker')).toMatchObject({
+        allowed: true,
+        decidedBy: 'fail-open',
+        redisFailure: 'unavailable',
+      });
+      const denied = await closed.peek('peeker');
+      expect(denied).toMatchObject({ allowed: false, decidedBy: 'fail-closed', redisFailure: 'unavailable' });
+      expect(denied.retryAfterMs).toBeGreaterThan(0);
+
+      // The local limiter (limit 3) took 2; peeking any number of times consumes nothing.
+      expect((await fallback.limit('peeker')).decidedBy).toBe('fallback');
+      expect((await fallback.limit('peeker')).decidedBy).toBe('fallback');
+      for (let i = 0; i < 5; i++) {
+        expect(await fallback.peek('peeker')).toMatchObject({ allowed: true, remaining: 1, decidedBy: 'fallback' });
+      }
+      expect((await fallback.limit('peeker')).allowed).toBe(true);
+      expect(await fallback.peek('peeker')).toMatchObject({ allowed: false, decidedBy: 'fallback' });
+      expect(failures).toEqual(expect.arrayContaining(['fail-open', 'fail-closed', 'fallback']));
+    } finally {
+      await server.node.restart();
+    }
+  });
+
   it('frozen: decisions arrive within the timeout and say it timed out', async () => {
     const open = limiterWith('open');
     await open.limit('warm');
