@@ -1,4 +1,4 @@
-import { durationSchema, redisConnectionSchema } from '@redkit/core';
+import { durationSchema, redisConnectionSchema, replicasSchema } from '@redkit/core';
 import { z } from 'zod';
 
 /** Policy names become part of keys and of the `RateLimit-Policy` header. */
@@ -159,6 +159,17 @@ export const rateLimiterOptionsSchema = z
     deniedCache: z.union([z.literal(false), deniedCacheSchema]).default(false),
     /** Report decisions but admit every request (for trying limits out). @default false */
     dryRun: z.boolean().default(false),
+    /**
+     * After Redis admits a request, wait until this many replicas acknowledged
+     * the check (Redis `WAIT`), so a crash of the master right after cannot
+     * lose the count and let the subject in again. When fewer acknowledged
+     * within `timeout`, `onShortfall` decides: `deny` the request (decided by
+     * `replica-shortfall`; its units stay consumed, a concurrency lease is
+     * given back) or `allow` it; either way `result.replicas` reports the
+     * count. Costs a second round trip per admitted request, which waits for
+     * the replica. @default undefined (no WAIT)
+     */
+    replicas: replicasSchema(['deny', 'allow'], 'deny').optional(),
   })
   .strict()
   .transform((options, ctx) => {

@@ -11,7 +11,12 @@ export type DecidedBy =
   /** Redis failed or timed out and the request was admitted (failure mode `open`). */
   | 'fail-open'
   /** Redis failed or timed out and the request was denied (failure mode `closed`). */
-  | 'fail-closed';
+  | 'fail-closed'
+  /**
+   * Redis admitted the request, but fewer replicas than `replicas.count`
+   * acknowledged it in time and `replicas.onShortfall` is `deny`.
+   */
+  | 'replica-shortfall';
 
 /** The state of one policy after a check. */
 export interface PolicyResult {
@@ -51,6 +56,11 @@ export interface LimitResult {
   readonly decidedBy: DecidedBy;
   /** Set when Redis was not used because it failed: `timeout` or `unavailable`. */
   readonly redisFailure?: 'timeout' | 'unavailable';
+  /**
+   * Replicas that acknowledged the check, when the limiter has the `replicas`
+   * option and Redis admitted the request; otherwise absent.
+   */
+  readonly replicas?: number;
   /** The lease to release when the request ends, when a concurrency policy admitted it. */
   readonly lease?: Lease;
 }

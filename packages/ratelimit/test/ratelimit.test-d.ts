@@ -16,7 +16,7 @@ describe('ratelimit public types', () => {
     });
     expectTypeOf(limiter.limit('s')).resolves.toEqualTypeOf<LimitResult>();
     expectTypeOf<LimitResult['decidedBy']>().toEqualTypeOf<
-      'redis' | 'denied-cache' | 'fallback' | 'fail-open' | 'fail-closed'
+      'redis' | 'denied-cache' | 'fallback' | 'fail-open' | 'fail-closed' | 'replica-shortfall'
     >();
     expectTypeOf(limiter.events.on).parameter(0).toEqualTypeOf<'allowed' | 'denied' | 'blocked' | 'redis-failure'>();
   });

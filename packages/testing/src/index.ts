@@ -15,4 +15,5 @@ export { HarnessError, RedisServerNotFoundError } from './errors.js';
 export { type ExternalServers, externalServers } from './external.js';
 export { keysOf, seededRandom } from './inspect.js';
 export type { RedisNode } from './node.js';
+export { untilServed } from './served.js';
 export { type ClientOptions, type StandaloneOptions, type StandaloneRedis, startStandalone } from './standalone.js';
