@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type PolicyInput, RateLimiter } from '@redkit/ratelimit';
-import { rateLimit } from '@redkit/ratelimit/express';
+import { partitionKey, rateLimit } from '@redkit/ratelimit/express';
 import { rateLimitPlugin } from '@redkit/ratelimit/fastify';
 import { RateLimit, RateLimitGuard, RateLimitModule, SkipRateLimit } from '@redkit/ratelimit/nest';
 import { type StandaloneRedis, startStandalone } from '@redkit/testing';
@@ -296,6 +296,9 @@ const rateLimitFields = (reply: Reply) => ({
   retryAfter: reply.headers['retry-after'],
 });
 
+/** `RateLimit-Policy` of these items for the test client's key, each with its `pk` (draft-8 partition key). */
+const policyOf = (...items: string[]) => items.map((item) => `${item};pk=:${partitionKey('127.0.0.1')}:`).join(', ');
+
 const minute: PolicyInput = { name: 'minute', algorithm: 'fixed-window', limit: 3, window: '1m', align: 'first-hit' };
 
 describeTopologies('HTTP middleware', (t) => {
@@ -336,8 +339,12 @@ describeTopologies('HTTP middleware', (t) => {
         { name: 'parallel', algorithm: 'concurrency', limit: 5, leaseTtl: '1m' },
       ]);
       const { url, probe } = await start(harness, { limiter });
-      const policy =
-        '"minute";q=3;w=60, "bucket";q=10;w=10, "smooth";q=20;w=12, "parallel";q=5;qu="concurrent-requests"';
+      const policy = policyOf(
+        '"minute";q=3;w=60',
+        '"bucket";q=10;w=10',
+        '"smooth";q=20;w=12',
+        '"parallel";q=5;qu="concurrent-requests"',
+      );
 
       const replies: Reply[] = [];
       for (let i = 0; i < 4; i++) replies.push(await get(`${url}/ok`));
@@ -470,7 +477,7 @@ describeTopologies('HTTP middleware', (t) => {
       expect([done.status, done.headers.ratelimit, done.headers['ratelimit-policy']]).toEqual([
         200,
         '"parallel";r=0',
-        '"parallel";q=1;qu="concurrent-requests"',
+        policyOf('"parallel";q=1;qu="concurrent-requests"'),
       ]);
       // The release runs when the response finishes, alongside the client reading it.
       await vi.waitFor(async () => expect((await limiter.peek('127.0.0.1')).remaining).toBe(1));
@@ -615,12 +622,12 @@ describe('HTTP middleware with Redis down', () => {
         const admitted = await get(`${open.url}/ok`);
         expect([admitted.status, admitted.headers['ratelimit-policy'], admitted.headers.ratelimit]).toEqual([
           200,
-          '"minute";q=3;w=60',
+          policyOf('"minute";q=3;w=60'),
           undefined,
         ]);
         const denied = await get(`${closed.url}/ok`);
         expect(rateLimitFields(denied)).toEqual({
-          policy: '"minute";q=3;w=60',
+          policy: policyOf('"minute";q=3;w=60'),
           limit: '"minute";r=0;t=1',
           retryAfter: '1',
         });

@@ -1,7 +1,7 @@
 import { parseOptions } from '@redkit/core';
 import type { LimitResult, RateLimiter } from '@redkit/ratelimit';
 import { z } from 'zod';
-import type { HeaderOptions } from './headers.js';
+import { type HeaderOptions, headerDrafts } from './headers.js';
 import { byIp, type KeyGenerator } from './key-generators.js';
 import type { ProblemDetails } from './problem.js';
 
@@ -83,7 +83,8 @@ export interface ResolvedRouteOptions<Req> {
 
 type AnyFunction = (...args: never[]) => unknown;
 
-const functionSchema = z.custom<AnyFunction>((value) => typeof value === 'function', {
+/** An option that must be a function (of the request, usually). */
+export const functionSchema = z.custom<AnyFunction>((value) => typeof value === 'function', {
   message: 'must be a function of the request',
 });
 
@@ -114,7 +115,10 @@ export const httpOptionsShape = z.object({
   allowList: z.array(z.string().min(1, 'must not be empty')).default([]),
   cost: costSchema.default(1),
   headers: z
-    .object({ standard: z.boolean().default(true), legacy: z.boolean().default(false) })
+    .object({
+      standard: z.union([z.boolean(), z.enum(headerDrafts)]).default(true),
+      legacy: z.boolean().default(false),
+    })
     .strict()
     .default({ standard: true, legacy: false }),
   onLimited: functionSchema.optional(),

@@ -21,6 +21,17 @@ export interface RequestWithAddress {
  */
 export type KeyGenerator<Req> = (request: Req) => string | Promise<string>;
 
+/** Key generators made by {@link byIp} and {@link byUser}: they read the client IP (a user's fallback). */
+const ipReaders = new WeakSet<object>();
+
+/**
+ * Whether `key` was made by {@link byIp} or {@link byUser}, so it depends on
+ * the framework's trust-proxy setting (the middleware warns when that looks wrong).
+ */
+export function readsClientIp(key: unknown): boolean {
+  return typeof key === 'function' && ipReaders.has(key);
+}
+
 /** Options of {@link byIp}. */
 export interface ByIpOptions {
   /**
@@ -45,7 +56,7 @@ export interface ByIpOptions {
 export function byIp(options?: ByIpOptions): KeyGenerator<RequestWithAddress> {
   const ipv6Subnet =
     options?.ipv6Subnet === undefined ? defaultIpv6Subnet : checkIpv6Subnet(options.ipv6Subnet, 'byIp()');
-  return (request) => {
+  const key: KeyGenerator<RequestWithAddress> = (request) => {
     const address = request.ip || request.socket?.remoteAddress;
     // A request without a peer address (its socket already gone) must not
     // share one "unknown" budget with every other such request.
@@ -56,6 +67,8 @@ export function byIp(options?: ByIpOptions): KeyGenerator<RequestWithAddress> {
     }
     return normalizeIp(address, { ipv6Subnet });
   };
+  ipReaders.add(key);
+  return key;
 }
 
 /** Options of {@link byUser}. */
@@ -84,8 +97,10 @@ export function byUser<Req extends RequestWithAddress>(
     throw new InvalidOptionsError([{ path: 'getUserId', message: 'must be a function' }], { context: 'byUser()' });
   }
   const fallback: KeyGenerator<Req> = options?.fallback ?? byIp();
-  return async (request) => {
+  const key: KeyGenerator<Req> = async (request) => {
     const id = await getUserId(request);
     return id === undefined || id === null || id === '' ? fallback(request) : `user:${id}`;
   };
+  if (readsClientIp(fallback)) ipReaders.add(key);
+  return key;
 }

@@ -20,6 +20,8 @@ export type LimitOutcome =
   | {
       readonly kind: 'checked';
       readonly key: string;
+      /** Units the request cost (what a refund gives back). */
+      readonly cost: number;
       readonly result: LimitResult;
       /** Headers for the response, admitted or not. */
       readonly headers: RateLimitHeaders;
@@ -52,9 +54,9 @@ export function createRequestLimiter<Req>(options: ResolvedHttpOptions<Req>): Re
     const costOption = route?.cost ?? options.cost;
     const cost = typeof costOption === 'function' ? await costOption(request) : costOption;
     const result = await limiter.limit(key, { cost });
-    const headers = rateLimitHeaders(result, limiter.policies, options.headers);
+    const headers = rateLimitHeaders(result, limiter.policies, options.headers, key);
     const limited = result.allowed ? undefined : await limitedResponse(options, request, key, result);
-    return { kind: 'checked', key, result, headers, limited };
+    return { kind: 'checked', key, cost, result, headers, limited };
   };
 }
 

@@ -2,7 +2,9 @@
 export { type NormalizeIpOptions, normalizeIp } from './client-ip.js';
 export {
   formatPolicyHeader,
+  type HeaderDraft,
   type HeaderOptions,
+  partitionKey,
   type RateLimitHeaders,
   rateLimitHeaders,
   retryAfterSeconds,
