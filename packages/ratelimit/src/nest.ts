@@ -22,8 +22,8 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
-import { parseOptions } from '@redkit/core';
-import type { LimitResult } from '@redkit/ratelimit';
+import { InvalidOptionsError, parseOptions } from '@redkit/core';
+import type { LimitResult, RateLimiter } from '@redkit/ratelimit';
 import { z } from 'zod';
 import {
   httpOptionsShape,
@@ -56,6 +56,14 @@ const checked = Symbol.for('@redkit/ratelimit:checked');
 /** Options of {@link RateLimitModule.forRoot}. `Req` is your platform's request type. */
 export interface RateLimitModuleOptions<Req = RequestWithAddress> extends RateLimitHttpOptions<Req> {
   /**
+   * Further limiters by name, for routes that need other limits than
+   * `limiter`'s: `@RateLimit({ limiter: 'login' })` on a handler or a
+   * controller picks one (as `@Throttle({ login: { limit, ttl } })` would).
+   * Each keeps its own policies, and its own keys when given its own namespace.
+   * @default {}
+   */
+  readonly limiters?: Readonly<Record<string, RateLimiter>>;
+  /**
    * Register {@link RateLimitGuard} as a global guard (`APP_GUARD`). Turn off
    * to bind it yourself with `@UseGuards(RateLimitGuard)`.
    * @default true
@@ -70,15 +78,52 @@ export interface RateLimitModuleAsyncOptions<Req = RequestWithAddress> {
   /** Tokens passed to `useFactory`. @default [] */
   readonly inject?: (InjectionToken | OptionalFactoryDependency)[];
   /** Builds the options, e.g. from a Redis client provider. */
-  readonly useFactory: (...args: never[]) => RateLimitHttpOptions<Req> | Promise<RateLimitHttpOptions<Req>>;
+  readonly useFactory: (
+    ...args: never[]
+  ) => NamedLimiters<RateLimitHttpOptions<Req>> | Promise<NamedLimiters<RateLimitHttpOptions<Req>>>;
   /** See {@link RateLimitModuleOptions.globalGuard}. @default true */
   readonly globalGuard?: boolean;
 }
 
-type NestOptions = ResolvedHttpOptions<unknown>;
+/** Options with the named limiters of {@link RateLimitModuleOptions.limiters}. */
+export type NamedLimiters<Options> = Options & { readonly limiters?: Readonly<Record<string, RateLimiter>> };
 
-const moduleSchema = httpOptionsShape.extend({ globalGuard: z.boolean().default(true) }).strict();
-const factorySchema = httpOptionsShape.strict();
+type NestOptions = ResolvedHttpOptions<unknown> & { limiters: Readonly<Record<string, RateLimiter>> };
+
+/** Names of limiters, in `limiters` and in `@RateLimit({ limiter })`. */
+const limiterNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
+const limitersSchema = z
+  .record(
+    z.string().regex(limiterNamePattern, 'names must be 1–64 letters, digits, "_" or "-"'),
+    httpOptionsShape.shape.limiter,
+  )
+  .default({});
+const moduleSchema = httpOptionsShape
+  .extend({ globalGuard: z.boolean().default(true), limiters: limitersSchema })
+  .strict();
+const factorySchema = httpOptionsShape.extend({ limiters: limitersSchema }).strict();
+
+/** What `@RateLimit()` stores on a handler or a controller; a handler's fields override its controller's. */
+interface RouteMetadata {
+  readonly route: ResolvedRouteOptions<unknown>;
+  /** Name of a limiter of `limiters`. */
+  readonly limiter: string | undefined;
+}
+
+/** The handler's settings over the controller's, field by field. */
+function mergeRoute(
+  handler: RouteMetadata | undefined,
+  controller: RouteMetadata | undefined,
+): RouteMetadata | undefined {
+  if (!handler || !controller) return handler ?? controller;
+  return {
+    route: {
+      cost: handler.route.cost ?? controller.route.cost,
+      key: handler.route.key ?? controller.route.key,
+    },
+    limiter: handler.limiter ?? controller.limiter,
+  };
+}
 const asyncSchema = z
   .object({
     imports: z.array(z.unknown()).optional(),
@@ -176,7 +221,8 @@ function responseAdapter(response: unknown): ResponseAdapter {
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  private check: RequestLimiter<unknown> | undefined;
+  /** One request limiter per limiter used (`undefined`: the module's `limiter`), made on first use. */
+  private readonly checks = new Map<string | undefined, RequestLimiter<unknown>>();
 
   constructor(
     @Inject(RATE_LIMIT_OPTIONS) private readonly options: NestOptions,
@@ -191,9 +237,9 @@ export class RateLimitGuard implements CanActivate {
     const request = http.getRequest<Record<symbol, unknown>>();
     if (request[checked]) return true;
     request[checked] = true;
-    const route = this.reflector.getAllAndOverride<ResolvedRouteOptions<unknown> | undefined>(routeMetadata, targets);
-    this.check ??= createRequestLimiter(this.options);
-    const outcome = await this.check(request, route);
+    const [onHandler, onController] = this.reflector.getAll<(RouteMetadata | undefined)[]>(routeMetadata, targets);
+    const route = mergeRoute(onHandler, onController);
+    const outcome = await this.checkOf(route?.limiter)(request, route?.route);
     if (outcome.kind === 'skipped') return true;
     const response = responseAdapter(http.getResponse());
     for (const [name, value] of Object.entries(outcome.headers)) response.setHeader(name, value);
@@ -206,24 +252,66 @@ export class RateLimitGuard implements CanActivate {
     }
     throw new RateLimitExceededException(limited, result, outcome.key);
   }
+
+  private checkOf(name: string | undefined): RequestLimiter<unknown> {
+    let check = this.checks.get(name);
+    if (!check) {
+      const limiter = name === undefined ? this.options.limiter : this.options.limiters[name];
+      if (!limiter) {
+        throw new InvalidOptionsError(
+          [{ path: 'limiter', message: `no limiter named ${JSON.stringify(name)} in RateLimitModule's limiters` }],
+          { context: '@RateLimit()' },
+        );
+      }
+      check = createRequestLimiter({ ...this.options, limiter });
+      this.checks.set(name, check);
+    }
+    return check;
+  }
+}
+
+/** Options of {@link RateLimit}. */
+export interface RateLimitDecoratorOptions<Req = RequestWithAddress> extends RouteRateLimitOptions<Req> {
+  /**
+   * Name of one of the module's `limiters` to limit with instead of its `limiter`.
+   * @default the module's `limiter`
+   */
+  readonly limiter?: string;
 }
 
 /**
- * Overrides the cost or key for a handler or a whole controller. Throws
+ * Sets the limiter, cost or key of a handler or a whole controller. Settings
+ * on a handler override its controller's, field by field. Throws
  * `InvalidOptionsError` (where the class is declared) for a bad option.
  *
- * @param options `cost` (units per request) and/or `key`. @default the module's
+ * @param options `limiter` (a name from the module's `limiters`), `cost`
+ * (units per request) and/or `key`. @default the module's
  * @example
  * ```ts
- * @Post('export')
- * @RateLimit({ cost: 10 })
- * export() {}
+ * @Controller('account')
+ * @RateLimit({ limiter: 'account' })
+ * class AccountController {
+ *   @Post('login')
+ *   @RateLimit({ limiter: 'login' })
+ *   login() {}
+ *
+ *   @Post('export')
+ *   @RateLimit({ cost: 10 }) // with the 'account' limiter
+ *   export() {}
+ * }
  * ```
  */
 export function RateLimit<Req = RequestWithAddress>(
-  options: RouteRateLimitOptions<Req>,
+  options: RateLimitDecoratorOptions<Req>,
 ): MethodDecorator & ClassDecorator {
-  return SetMetadata(routeMetadata, parseRouteOptions<Req>(options, '@RateLimit()'));
+  const { limiter, ...route } = (options ?? {}) as RateLimitDecoratorOptions<Req>;
+  if (limiter !== undefined && (typeof limiter !== 'string' || !limiterNamePattern.test(limiter))) {
+    throw new InvalidOptionsError([{ path: 'limiter', message: 'must be 1–64 letters, digits, "_" or "-"' }], {
+      context: '@RateLimit()',
+    });
+  }
+  const metadata: RouteMetadata = { route: parseRouteOptions<unknown>(route, '@RateLimit()'), limiter };
+  return SetMetadata(routeMetadata, metadata);
 }
 
 /**
@@ -272,7 +360,7 @@ export class RateLimitModule {
    * ```
    */
   static forRoot<Req = RequestWithAddress>(options: RateLimitModuleOptions<Req>): DynamicModule {
-    const resolved = parseHttpOptions<Req, { globalGuard: boolean }>(
+    const resolved = parseHttpOptions<Req, { globalGuard: boolean; limiters: Record<string, RateLimiter> }>(
       moduleSchema,
       options,
       'RateLimitModule.forRoot()',
@@ -309,7 +397,11 @@ export class RateLimitModule {
           provide: RATE_LIMIT_OPTIONS,
           inject,
           useFactory: async (...args: never[]) =>
-            parseHttpOptions<Req>(factorySchema, await useFactory(...args), 'RateLimitModule.forRootAsync() factory'),
+            parseHttpOptions<Req, { limiters: Record<string, RateLimiter> }>(
+              factorySchema,
+              await useFactory(...args),
+              'RateLimitModule.forRootAsync() factory',
+            ),
         },
         ...guardProviders(globalGuard),
       ],
