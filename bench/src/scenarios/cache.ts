@@ -120,8 +120,8 @@ async function nodeRedisFor(redis: RedisConnection) {
   return client;
 }
 
-/** cache-manager's Redis store: a Keyv on @keyv/redis, keys `<namespace>::<key>`. */
-async function keyvRedis(redis: RedisConnection, namespace: string): Promise<Keyv> {
+/** cache-manager's Redis store: a Keyv on @keyv/redis, keys `<namespace>::<key>` (also the peer of the keyv-store scenarios). */
+export async function keyvRedis(redis: RedisConnection, namespace: string): Promise<Keyv> {
   const store = new KeyvRedis(await nodeRedisFor(redis), { namespace, throwOnErrors: true });
   // As @keyv/redis's createKeyv() sets it up: the store prefixes keys itself.
   return new Keyv({ store, namespace, useKeyPrefix: false, throwOnErrors: true });

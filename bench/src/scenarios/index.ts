@@ -4,6 +4,7 @@ import { cacheHotKey } from './cache-hot-key.js';
 import { cacheStaleWindow } from './cache-stale-window.js';
 import { coreScript } from './core-script.js';
 import { geoNear1km, geoNear1km1m, geoNear10km, geoNear10km1m } from './geo-near.js';
+import { keyvGetHit, keyvSet } from './keyv-store.js';
 import { leaderboardAround, leaderboardTop } from './leaderboard-reads.js';
 import { leaderboardSubmit } from './leaderboard-submit.js';
 import { lockContended, lockUncontended } from './lock.js';
@@ -39,6 +40,8 @@ export const scenarios: ReadonlyMap<string, AnyScenario> = new Map<string, AnySc
     cacheHitL1,
     cacheMissLoader,
     cacheHotKey,
+    keyvGetHit,
+    keyvSet,
     cacheStaleWindow,
     queueProduce,
     queueConsume,
