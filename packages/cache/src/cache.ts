@@ -265,7 +265,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
    *   `InvalidOptionsError` before anything is sent.
    */
   getOrSet(key: string, loader: Loader<ValueOf<Schema>>, options?: GetOrSetOptions): Promise<ValueOf<Schema>> {
-    const started = performance.now();
+    const started = this.lookupClock();
     if (this.detector !== undefined && typeof key === 'string') this.detector.record(key);
     // A fresh memory hit without options needs no validation beyond the key and no I/O: answer it here.
     if (options === undefined && this.memory !== undefined && typeof key === 'string') {
@@ -274,7 +274,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
         const now = this.clock.now();
         if (now < hit.freshUntil && (this.options.refreshAhead === false || !this.dueForRefresh(hit, now))) {
           if (this.events.listens('hit')) {
-            this.events.emit('hit', { key, tier: 'memory', durationMs: performance.now() - started });
+            this.events.emit('hit', { key, tier: 'memory', durationMs: this.lookupMs(started) });
           }
           return Promise.resolve(hit.value as ValueOf<Schema>);
         }
@@ -303,7 +303,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       const now = this.clock.now();
       const fresh = now < found.freshUntil;
       if (fresh && this.events.listens('hit')) {
-        this.events.emit('hit', { key, tier: found.tier, durationMs: performance.now() - started });
+        this.events.emit('hit', { key, tier: found.tier, durationMs: this.lookupMs(started) });
       }
       if (!fresh && this.options.staleWhileRevalidate) {
         this.events.emit('stale-served', { key, reason: 'revalidating' });
@@ -326,7 +326,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       }
       if (fresh || this.options.staleWhileRevalidate) return found.value;
     }
-    if (this.events.listens('miss')) this.events.emit('miss', { key, durationMs: performance.now() - started });
+    if (this.events.listens('miss')) this.events.emit('miss', { key, durationMs: this.lookupMs(started) });
     return this.load({
       key,
       redisKey,
@@ -340,17 +340,17 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
 
   /** The fresh cached value of `key`, or undefined (also when Redis is unreachable: a miss, reported). */
   async get(key: string): Promise<ValueOf<Schema> | undefined> {
-    const started = performance.now();
+    const started = this.lookupClock();
     this.checkKey(key, 'Cache.get()');
     this.detector?.record(key);
     const { found } = await this.lookup<ValueOf<Schema>>(key, this.keys.entry(key));
     if (found && this.clock.now() < found.freshUntil) {
       if (this.events.listens('hit')) {
-        this.events.emit('hit', { key, tier: found.tier, durationMs: performance.now() - started });
+        this.events.emit('hit', { key, tier: found.tier, durationMs: this.lookupMs(started) });
       }
       return found.value;
     }
-    if (this.events.listens('miss')) this.events.emit('miss', { key, durationMs: performance.now() - started });
+    if (this.events.listens('miss')) this.events.emit('miss', { key, durationMs: this.lookupMs(started) });
     return undefined;
   }
 
@@ -373,6 +373,15 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     this.checkKey(key, 'Cache.set()');
     const tagVersions = await this.readTagVersions(settings.tags);
     await this.store(key, this.keys.entry(key), value, settings, 0, tagVersions, 0, '');
+  }
+
+  /** Start of a lookup for the hit/miss `durationMs`; the clock is read only when someone listens (the L1 hit path is a few hundred ns). */
+  private lookupClock(): number {
+    return this.events.listens('hit') || this.events.listens('miss') ? performance.now() : 0;
+  }
+
+  private lookupMs(started: number): number {
+    return started === 0 ? 0 : performance.now() - started;
   }
 
   /** The shortest life of a delete's tombstone (see delete-entry.lua: it outlives the load lease too). */
