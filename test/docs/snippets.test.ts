@@ -62,7 +62,8 @@ function extractSnippets(file: string, text: string): Snippet[] {
   const snippets: Snippet[] = [];
   let context = '';
   for (let index = 0; index < lines.length; index++) {
-    if ((lines[index] as string).includes('<!--')) {
+    // Markers open a line; one quoted inside a sentence (as docs/testing.md does) is prose.
+    if ((lines[index] as string).trimStart().startsWith('<!--')) {
       const close = lines.findIndex((line, at) => at >= index && line.includes('-->'));
       const found = contextMarker.exec(lines.slice(index, close + 1).join('\n'));
       if (found) context = (found[1] ?? '').trim();
@@ -78,7 +79,7 @@ function extractSnippets(file: string, text: string): Snippet[] {
       let above = index - 1;
       while (above >= 0 && (lines[above] as string).trim() === '') above--;
       let start = above;
-      while (start > 0 && !(lines[start] as string).includes('<!--')) start--;
+      while (start > 0 && !(lines[start] as string).trimStart().startsWith('<!--')) start--;
       const comment = above >= 0 ? marker.exec(lines.slice(start, above + 1).join('\n')) : null;
       if (comment?.[1] !== 'skip') {
         snippets.push({

@@ -16,8 +16,8 @@ export function toArgs(settings: Record<string, string>): string[] {
   return Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value]);
 }
 
-/** Writes a one-day self-signed certificate for 127.0.0.1 into `dir`; returns its PEM. */
-function createCertificate(dir: string): string {
+/** Writes a one-day self-signed certificate for 127.0.0.1 into `dir` (`cert.pem`, `key.pem`); returns its PEM. */
+export function createCertificate(dir: string): string {
   try {
     execFileSync(
       'openssl',

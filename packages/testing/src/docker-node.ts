@@ -1,7 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { adminCall, waitFor } from './admin.js';
 import type { Backend } from './backend.js';
 import { type ServerLine, serverLine } from './binaries.js';
-import { toArgs } from './binary-node.js';
+import { createCertificate, toArgs } from './binary-node.js';
 import { HarnessError, RedisServerNotFoundError } from './errors.js';
 import type { NodeSpec, RedisNode } from './node.js';
 import { freePort } from './ports.js';
@@ -29,6 +32,8 @@ export const harnessContainerLabel = 'dev.redkit.harness';
 class DockerNode implements RedisNode {
   readonly host = '127.0.0.1';
   readonly port: number;
+  /** PEM of the self-signed certificate clients must trust, when serving TLS. */
+  ca: string | undefined;
   private readonly container: StartedContainer;
   private readonly runtime: RuntimeClient;
   private isRunning = true;
@@ -61,7 +66,10 @@ class DockerNode implements RedisNode {
 
   async kill(): Promise<void> {
     if (!this.isRunning) return;
-    await this.handle().kill({ signal: 'SIGKILL' });
+    const handle = this.handle();
+    await handle.kill({ signal: 'SIGKILL' });
+    // The engine answers once the signal is sent; a fault test must see the server gone.
+    await handle.wait();
     this.isRunning = false;
     this.isPaused = false;
   }
@@ -91,6 +99,17 @@ class DockerNode implements RedisNode {
     this.isRunning = false;
     await this.container.stop({ timeout: 0, remove: true });
     reap.forgetContainer(this.container.getId());
+  }
+}
+
+/** A self-signed certificate and its key, made on the host and copied into the container. */
+function certificateFiles(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'redkit-tls-'));
+  try {
+    const cert = createCertificate(dir);
+    return { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -151,31 +170,67 @@ export async function dockerBackend(): Promise<Backend> {
   return {
     name: 'docker',
     async startNode(spec: NodeSpec) {
-      if (spec.tls) throw new HarnessError('TLS servers are only available with the binary backend');
-      const port = await freePort({ busPort: spec.cluster });
-      const container = await new testcontainers.GenericContainer(image)
-        .withNetworkMode('host')
-        .withLabels({ [harnessContainerLabel]: String(process.pid) })
-        .withCommand([
-          serverBin,
-          ...toArgs({
-            port: String(port),
-            bind: '127.0.0.1',
-            save: '',
-            appendonly: 'no',
-            'protected-mode': 'no',
-            'repl-diskless-sync': 'yes',
-            'repl-diskless-sync-delay': '0',
-          }),
-          ...spec.args,
-        ])
-        .withWaitStrategy(testcontainers.Wait.forLogMessage(/Ready to accept connections/))
-        .start();
-      reap.container(container.getId());
-      return new DockerNode(port, container, runtime);
+      // A free port can be taken by another process before the server binds it
+      // (the server then exits at once): retry on another, as the binary backend does.
+      let lastError: unknown;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        try {
+          return await startContainer(spec);
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      throw new HarnessError(`no container server started after 5 attempts: ${String(lastError)}`, {
+        cause: lastError,
+      });
     },
     async redisCli(args, near) {
       return (near as DockerNode).exec([cliBin, ...args]);
     },
   };
+
+  async function startContainer(spec: NodeSpec): Promise<DockerNode> {
+    const port = await freePort({ busPort: spec.cluster });
+    const tls = spec.tls ? certificateFiles() : undefined;
+    const listen: Record<string, string> = tls
+      ? {
+          port: '0',
+          'tls-port': String(port),
+          'tls-cert-file': '/tls/cert.pem',
+          'tls-key-file': '/tls/key.pem',
+          'tls-ca-cert-file': '/tls/cert.pem',
+          'tls-auth-clients': 'no',
+        }
+      : { port: String(port) };
+    const container = await new testcontainers.GenericContainer(image)
+      .withCopyContentToContainer(
+        tls
+          ? [
+              { content: tls.cert, target: '/tls/cert.pem', mode: 0o644 },
+              { content: tls.key, target: '/tls/key.pem', mode: 0o644 },
+            ]
+          : [],
+      )
+      .withNetworkMode('host')
+      .withLabels({ [harnessContainerLabel]: String(process.pid) })
+      .withCommand([
+        serverBin,
+        ...toArgs({
+          ...listen,
+          bind: '127.0.0.1',
+          save: '',
+          appendonly: 'no',
+          'protected-mode': 'no',
+          'repl-diskless-sync': 'yes',
+          'repl-diskless-sync-delay': '0',
+        }),
+        ...spec.args,
+      ])
+      .withWaitStrategy(testcontainers.Wait.forLogMessage(/Ready to accept connections/))
+      .start();
+    reap.container(container.getId());
+    const node = new DockerNode(port, container, runtime);
+    node.ca = tls?.cert;
+    return node;
+  }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { assertSameSlot, connect, onScriptCall, type RedisConnection } from '@redkit/core';
 import { afterAll, afterEach, describe, inject } from 'vitest';
+import { serverLine } from './binaries.js';
 import { type RedisCluster, startCluster } from './cluster.js';
 import { externalServers } from './external.js';
 import { type ClientOptions, ClientTracker, type StandaloneRedis, startStandalone } from './standalone.js';
@@ -40,10 +41,25 @@ export async function setup(project: ProvideTarget): Promise<() => Promise<void>
   const external = externalServers();
   const started: (StandaloneRedis | RedisCluster)[] = [];
   try {
-    const [standalone, cluster] = await Promise.all([
-      external.standaloneUrl ? undefined : startStandalone(),
-      external.clusterUrl ? undefined : startCluster({ masters: 3, replicasPerMaster: 1 }),
+    const startedAt = performance.now();
+    const timed = async <T>(start: () => Promise<T>): Promise<[T, number]> => [
+      await start(),
+      Math.round(performance.now() - startedAt),
+    ];
+    const [standaloneTimed, clusterTimed] = await Promise.all([
+      external.standaloneUrl ? undefined : timed(() => startStandalone()),
+      external.clusterUrl ? undefined : timed(() => startCluster({ masters: 3, replicasPerMaster: 1 })),
     ]);
+    const [standalone, cluster] = [standaloneTimed?.[0], clusterTimed?.[0]];
+    // One line in the run's log says what the tests run against (CI runs several passes).
+    const backend = standalone?.backend ?? cluster?.backend;
+    if (backend) {
+      const parts = [
+        standaloneTimed && `standalone up in ${standaloneTimed[1]} ms`,
+        clusterTimed && `cluster of 3 masters + 3 replicas up in ${clusterTimed[1]} ms`,
+      ].filter(Boolean);
+      process.stdout.write(`redkit test servers: ${serverLine()} on the ${backend} backend; ${parts.join(', ')}\n`);
+    }
     if (standalone) started.push(standalone);
     if (cluster) started.push(cluster);
     project.provide('redkit', {

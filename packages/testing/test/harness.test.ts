@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCall, parseInfo } from '../src/admin.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+// Containers keep no directory on the host; their clean-up is tested in containers.test.ts.
+const onDocker = process.env.REDKIT_TEST_BACKEND === 'docker';
 
 async function answers(host: string, port: number): Promise<boolean> {
   try {
@@ -52,7 +54,7 @@ describe('standalone server', () => {
 
   it('stop kills the process and removes its directory', async () => {
     const other = await startStandalone();
-    expect(harnessDirs(other.port)).toHaveLength(1);
+    expect(harnessDirs(other.port)).toHaveLength(onDocker ? 0 : 1);
     await other.stop();
     expect(await answers(other.host, other.port)).toBe(false);
     expect(harnessDirs(other.port)).toHaveLength(0);
@@ -69,14 +71,16 @@ describe('cluster of 3 masters and 3 replicas', () => {
   });
   afterAll(() => cluster?.stop());
 
-  it('comes up healthy with 6 nodes, 3 of them masters, in under 5 s', async () => {
+  // Containers start slower than processes (vfs storage on CI); the bound says the harness never stalls.
+  it(`comes up healthy with 6 nodes, 3 of them masters, in under ${onDocker ? 20 : 5} s`, async () => {
+    console.log(`cluster (${cluster.backend} backend) up in ${startupMs} ms`);
     expect(cluster.nodes).toHaveLength(6);
     const topology = await cluster.topology();
     expect(topology.filter((node) => node.role === 'master')).toHaveLength(3);
     expect(topology.filter((node) => node.role === 'replica')).toHaveLength(3);
     const slots = topology.flatMap((node) => node.slots).reduce((sum, [from, to]) => sum + (to - from + 1), 0);
     expect(slots).toBe(16384);
-    expect(startupMs).toBeLessThan(5_000);
+    expect(startupMs).toBeLessThan(onDocker ? 20_000 : 5_000);
   });
 
   it('fails a master over within node timeout + 3 s and keeps serving its slots', async () => {
@@ -87,6 +91,7 @@ describe('cluster of 3 masters and 3 replicas', () => {
     const [replica] = await cluster.replicasOf(master);
 
     const { promoted, durationMs } = await cluster.failover(master);
+    console.log(`cluster (${cluster.backend} backend) failed over in ${durationMs} ms`);
 
     expect(promoted).toBe(replica);
     expect(durationMs).toBeLessThanOrEqual(cluster.nodeTimeoutMs + 3_000);
@@ -145,7 +150,7 @@ describe('cluster of 3 masters and 3 replicas', () => {
   });
 });
 
-describe('orphans', () => {
+describe.skipIf(onDocker)('orphans', () => {
   it('a test process killed with SIGKILL leaves no redis-server and no directory behind', async () => {
     // A separate Node process starts a server through the built package, then is killed outright.
     const child = spawn(
