@@ -73,20 +73,24 @@ describe('a crash failover right after a replica resync (cluster)', () => {
     };
   }
 
-  it('without WAIT: locks taken in the second after the resync are lost, and a second holder takes them', async () => {
-    const holder = new Mutex({ redis: cluster.client(), namespace: 'failover', ttl: '60s', wait: 0 });
-    const successor = new Mutex({ redis: cluster.client(), namespace: 'failover', ttl: '60s', wait: 0 });
-    mutexes.push(holder, successor);
+  // The stall needs a replica restarted in milliseconds: containers restart too slowly to reach it.
+  it.skipIf(process.env.REDKIT_TEST_BACKEND === 'docker')(
+    'without WAIT: locks taken in the second after the resync are lost, and a second holder takes them',
+    async () => {
+      const holder = new Mutex({ redis: cluster.client(), namespace: 'failover', ttl: '60s', wait: 0 });
+      const successor = new Mutex({ redis: cluster.client(), namespace: 'failover', ttl: '60s', wait: 0 });
+      mutexes.push(holder, successor);
 
-    const measured = await takeThenCrash('plain', holder, successor, true);
-    console.log(
-      `[lock] no WAIT, crash right after a stalled resync: lost ${measured.lost} of ${measured.held} locks ` +
-        `taken ${measured.newestMs}–${measured.oldestMs} ms before the kill`,
-    );
-    expect(measured.held).toBe(locks);
-    // The master had streamed none of them to the replica that took over.
-    expect(measured.lost).toBe(locks);
-  });
+      const measured = await takeThenCrash('plain', holder, successor, true);
+      console.log(
+        `[lock] no WAIT, crash right after a stalled resync: lost ${measured.lost} of ${measured.held} locks ` +
+          `taken ${measured.newestMs}–${measured.oldestMs} ms before the kill`,
+      );
+      expect(measured.held).toBe(locks);
+      // The master had streamed none of them to the replica that took over.
+      expect(measured.lost).toBe(locks);
+    },
+  );
 
   it('with replicas: { count: 1 }: every lock that was granted survives; no second holder', async () => {
     const replicas = { count: 1, timeout: 100 } as const;

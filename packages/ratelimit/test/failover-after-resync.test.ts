@@ -50,15 +50,19 @@ describe('a crash failover right after a replica resync (cluster)', () => {
     };
   }
 
-  it('without WAIT: the new master forgot the admitted requests and admits up to the limit again', async () => {
-    const limiter = new RateLimiter({ ...base, redis: cluster.client() });
-    const { before, after } = await admitThenCrash('plain', limiter, true);
-    console.log(
-      `[ratelimit] no WAIT, crash right after a stalled resync: admitted ${before + after} of limit ${limit}`,
-    );
-    expect(before).toBe(limit);
-    expect(after).toBe(limit);
-  });
+  // The stall needs a replica restarted in milliseconds: containers restart too slowly to reach it.
+  it.skipIf(process.env.REDKIT_TEST_BACKEND === 'docker')(
+    'without WAIT: the new master forgot the admitted requests and admits up to the limit again',
+    async () => {
+      const limiter = new RateLimiter({ ...base, redis: cluster.client() });
+      const { before, after } = await admitThenCrash('plain', limiter, true);
+      console.log(
+        `[ratelimit] no WAIT, crash right after a stalled resync: admitted ${before + after} of limit ${limit}`,
+      );
+      expect(before).toBe(limit);
+      expect(after).toBe(limit);
+    },
+  );
 
   it('with replicas: { count: 1 } (deny on shortfall): never more than the limit', async () => {
     const limiter = new RateLimiter({
