@@ -524,7 +524,14 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const tagVersions = await this.readTagVersions(settings.tags);
     const ttl = Math.max(1, Math.round(settings.ttl * (1 - this.options.jitter * Math.random())));
     const entryKey = this.keys.entry(key);
-    const write = { key, entryKey, ttl, grace: settings.grace, ...this.channelsFor(entryKey) };
+    const write = {
+      key,
+      entryKey,
+      leaseKey: this.keys.lease(key),
+      ttl,
+      grace: settings.grace,
+      ...this.channelsFor(entryKey),
+    };
     const version = await this.redis(() =>
       log.append(this.driver, { ...write, ...encoded, tags: encodeTags(tagVersions) }, this.call),
     );
@@ -545,7 +552,14 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const log = this.writeBehindLog(context);
     this.checkKey(key, context);
     const entryKey = this.keys.entry(key);
-    const write = { key, entryKey, ttl: this.options.hardTimeout + 1_000, grace: 0, ...this.channelsFor(entryKey) };
+    const write = {
+      key,
+      entryKey,
+      leaseKey: this.keys.lease(key),
+      ttl: this.tombstoneMs,
+      grace: 0,
+      ...this.channelsFor(entryKey),
+    };
     const version = await this.redis(() =>
       log.append(this.driver, { ...write, payload: undefined, plain: undefined, tags: '' }, this.call),
     );

@@ -39,6 +39,8 @@ export function createWriteBehindLog(options: CacheSettings): WriteBehindLog | u
 export interface RecordedWrite {
   readonly key: string;
   readonly entryKey: string;
+  /** The key's load lease (a delete's tombstone outlives it). */
+  readonly leaseKey: string;
   /** The serialized value, or undefined for a delete. */
   readonly payload: EncodedPayload | undefined;
   /** The serializer's text when the payload is gzipped; undefined when the payload is that text. */
@@ -154,7 +156,7 @@ export class WriteBehindLog {
     }
     return driver.script(
       writeBehindEntry,
-      [write.entryKey, this.streamKey(stream), this.queueKeys.key(stream, 'version')],
+      [write.entryKey, this.streamKey(stream), this.queueKeys.key(stream, 'version'), write.leaseKey],
       [
         flags,
         write.ttl,

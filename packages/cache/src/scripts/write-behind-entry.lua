@@ -3,8 +3,9 @@
 -- KEYS[1] entry (string: version|flags|freshUntil|staleUntil|loadMs|tags|payload)
 -- KEYS[2] the partition's stream (@redkit/queue layout; same hash tag as the entry)
 -- KEYS[3] the partition's version floor (the highest version it handed out; outlives entries)
+-- KEYS[4] load lease of the key (a tombstone outlives it, as in delete-entry)
 -- ARGV[1] flags ('' or 'z' gzipped; 'd' writes a tombstone)
--- ARGV[2] fresh for, ms (a tombstone: how long it stays)
+-- ARGV[2] fresh for, ms (a tombstone: its shortest life)
 -- ARGV[3] grace, ms
 -- ARGV[4] tags (tag=version,…)
 -- ARGV[5] payload of the entry
@@ -23,7 +24,8 @@ local version = math.max(old + 1, floor + 1, now)
 local v = string.format('%d', version)
 redis.call('SET', KEYS[3], v)
 if ARGV[1] == 'd' then
-  redis.call('SET', KEYS[1], v .. '|d|0|0|0||', 'PX', ARGV[2])
+  local lifetime = math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[4]) + 1000)
+  redis.call('SET', KEYS[1], v .. '|d|0|0|0||', 'PX', lifetime)
 else
   local fresh = tonumber(ARGV[2])
   local grace = tonumber(ARGV[3])
