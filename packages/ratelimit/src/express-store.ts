@@ -26,8 +26,11 @@ const storeOptionsSchema = z
      * its own: two limiters with one prefix count the same hits.
      */
     prefix: namespaceSchema.default('rl'),
-    /** Bound on each call to Redis. */
-    timeout: durationSchema({ min: 1, max: 60_000 }).default(500),
+    /**
+     * Bound on each call to Redis. By default the connection's own command
+     * timeout bounds it (`connect()` sets one), which costs no timer per call.
+     */
+    timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
   })
   .strict();
 
@@ -80,7 +83,8 @@ export class RedkitStore {
   readonly localKeys = false;
   private readonly driver: RedisDriver;
   private readonly keyspace: Keyspace;
-  private readonly timeoutMs: number;
+  /** Per-call options: `{ timeoutMs }` when `timeout` was given, else none (the connection bounds calls). */
+  private readonly callOptions: { timeoutMs: number } | undefined;
   private windowMs: number | undefined;
 
   constructor(options: RedkitStoreOptions) {
@@ -88,7 +92,7 @@ export class RedkitStore {
     this.prefix = parsed.prefix;
     this.keyspace = new Keyspace(parsed.prefix);
     this.driver = driverFor(parsed.redis);
-    this.timeoutMs = parsed.timeout;
+    this.callOptions = parsed.timeout === undefined ? undefined : { timeoutMs: parsed.timeout };
   }
 
   /**
@@ -101,37 +105,39 @@ export class RedkitStore {
   }
 
   /** Counts one hit of `key` and returns the hits in its window, this one included. */
-  async increment(key: string): Promise<ClientRateLimitInfo> {
+  increment(key: string): Promise<ClientRateLimitInfo> {
+    // Not async: the hot path (one call per request) awaits a single promise.
     const windowMs = this.windowMs;
     if (windowMs === undefined) {
-      throw new InvalidOptionsError([{ path: 'windowMs', message: 'is unknown: init() was not called' }], {
-        context: 'RedkitStore.increment()',
-      });
+      return Promise.reject(
+        new InvalidOptionsError([{ path: 'windowMs', message: 'is unknown: init() was not called' }], {
+          context: 'RedkitStore.increment()',
+        }),
+      );
     }
-    const [totalHits, ttl] = await this.driver.script(incrementHits, [this.keyOf(key, 'increment')], [windowMs], {
-      timeoutMs: this.timeoutMs,
-    });
-    // express-rate-limit compares resetTime with this process's clock, so the
-    // time left by Redis's clock is turned into a date on this one.
-    return { totalHits, resetTime: new Date(Date.now() + ttl) };
+    let counter: string;
+    try {
+      counter = this.keyOf(key, 'increment');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.driver.script(incrementHits, [counter], [windowMs], this.callOptions).then(toInfo);
   }
 
   /** Takes one hit of `key` back (a request that should not count); never below zero, and never into a new window. */
   async decrement(key: string): Promise<void> {
-    await this.driver.script(decrementHits, [this.keyOf(key, 'decrement')], [], { timeoutMs: this.timeoutMs });
+    await this.driver.script(decrementHits, [this.keyOf(key, 'decrement')], [], this.callOptions);
   }
 
   /** The hits of `key` in its current window, or undefined when it has none. Counts nothing. */
   async get(key: string): Promise<ClientRateLimitInfo | undefined> {
-    const reply = await this.driver.script(getHits, [this.keyOf(key, 'get')], [], { timeoutMs: this.timeoutMs });
-    if (reply.length === 0) return undefined;
-    const [totalHits, ttl] = reply;
-    return { totalHits, resetTime: ttl >= 0 ? new Date(Date.now() + ttl) : undefined };
+    const reply = await this.driver.script(getHits, [this.keyOf(key, 'get')], [], this.callOptions);
+    return reply.length === 0 ? undefined : toInfo(reply);
   }
 
   /** Forgets `key`'s hits: its next request starts a new window. */
   async resetKey(key: string): Promise<void> {
-    await this.driver.command('UNLINK', [this.keyOf(key, 'resetKey')], { timeoutMs: this.timeoutMs });
+    await this.driver.command('UNLINK', [this.keyOf(key, 'resetKey')], this.callOptions);
   }
 
   private keyOf(key: string, method: string): string {
@@ -142,4 +148,13 @@ export class RedkitStore {
     }
     return this.keyspace.key(key);
   }
+}
+
+/**
+ * The reply of increment-hits or get-hits as express-rate-limit wants it.
+ * express-rate-limit compares `resetTime` with this process's clock, so the
+ * time left by Redis's clock is turned into a date on this one.
+ */
+function toInfo([totalHits, ttl]: [number, number]): ClientRateLimitInfo {
+  return { totalHits, resetTime: ttl >= 0 ? new Date(Date.now() + ttl) : undefined };
 }
