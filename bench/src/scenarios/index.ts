@@ -11,6 +11,7 @@ import { lockContended, lockUncontended } from './lock.js';
 import { queueConsume, queueProduce } from './queue-throughput.js';
 import { rateLimitExpressStore } from './ratelimit-express-store.js';
 import { rateLimitFixedWindow, rateLimitFixedWindowHot } from './ratelimit-fixed-window.js';
+import { rateLimitFastifyStore, rateLimitNestThrottler } from './ratelimit-http-stores.js';
 import { rateLimitMultiPolicy } from './ratelimit-multi-policy.js';
 import { rateLimitSlidingWindow, rateLimitSlidingWindowHot } from './ratelimit-sliding-window.js';
 import { sessionGetTouch } from './session.js';
@@ -25,6 +26,8 @@ export const scenarios: ReadonlyMap<string, AnyScenario> = new Map<string, AnySc
     rateLimitSlidingWindowHot,
     rateLimitMultiPolicy,
     rateLimitExpressStore,
+    rateLimitNestThrottler,
+    rateLimitFastifyStore,
     lockUncontended,
     lockContended,
     leaderboardSubmit,
