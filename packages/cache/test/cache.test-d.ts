@@ -1,4 +1,11 @@
-import { Cache } from '@redkit/cache';
+import {
+  Cache,
+  type CacheEvents,
+  errors,
+  type Serializer,
+  superjsonSerializer,
+  type UnserializableValueError,
+} from '@redkit/cache';
 import type { RedisConnection } from '@redkit/core';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
@@ -25,5 +32,14 @@ describe('Cache types', () => {
       (id) => `k:${id}`,
     );
     expectTypeOf(wrapped).parameters.toEqualTypeOf<[number, boolean]>();
+  });
+
+  it('hit and miss carry durationMs; superjsonSerializer makes a Serializer; the new error is in the map', () => {
+    expectTypeOf<CacheEvents['hit']['durationMs']>().toEqualTypeOf<number>();
+    expectTypeOf<CacheEvents['miss']>().toEqualTypeOf<{ key: string; durationMs: number }>();
+    expectTypeOf<CacheEvents['unserializable']>().toEqualTypeOf<{ key: string; error: string }>();
+    expectTypeOf(superjsonSerializer).returns.toEqualTypeOf<Serializer>();
+    expectTypeOf(errors.UnserializableValueError).toEqualTypeOf<typeof UnserializableValueError>();
+    expectTypeOf(new Cache({ redis }).getMany(['a'])).resolves.toEqualTypeOf<unknown[]>();
   });
 });
