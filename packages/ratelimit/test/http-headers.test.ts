@@ -5,6 +5,7 @@ import {
   byUser,
   formatPolicyHeader,
   normalizeIp,
+  partitionKey,
   problemContentType,
   problemDetails,
   rateLimitHeaders,
@@ -137,6 +138,51 @@ describe('rateLimitHeaders', () => {
       'RateLimit-Policy': formatPolicyHeader(policies),
       RateLimit: '"minute";r=0;t=5',
     });
+  });
+});
+
+describe('draft versions', () => {
+  const denied = () =>
+    result(policyResult('minute', { allowed: false, remaining: 0, resetAfterMs: 42_100, retryAfterMs: 42_100 }));
+
+  it('draft-8 items carry the partition key, the same per key and opaque', () => {
+    // The value docs/ratelimit-http.md shows.
+    expect(partitionKey('203.0.113.9')).toBe('2GG36RAz68HB');
+    const headers = rateLimitHeaders(denied(), policies.slice(0, 2), { standard: 'draft-8' }, '203.0.113.9');
+    expect(headers['RateLimit-Policy']).toBe(
+      '"minute";q=100;w=60;pk=:2GG36RAz68HB:, "day";q=5000;w=86400;pk=:2GG36RAz68HB:',
+    );
+    expect(rateLimitHeaders(denied(), policies, { standard: true }, 'k')).toEqual(
+      rateLimitHeaders(denied(), policies, { standard: 'draft-8' }, 'k'),
+    );
+  });
+
+  it('draft-6 lists quotas without names and gives the binding policy in three fields', () => {
+    expect(rateLimitHeaders(denied(), policies, { standard: 'draft-6' })).toEqual({
+      'RateLimit-Policy': '100;w=60, 5000;w=86400, 10;w=2, 20;w=10, 25;w=15, 4',
+      'RateLimit-Limit': '10',
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': '43',
+      'Retry-After': '43',
+    });
+  });
+
+  it('draft-7 gives the binding policy as one RateLimit field', () => {
+    expect(rateLimitHeaders(denied(), policies, { standard: 'draft-7' })).toEqual({
+      'RateLimit-Policy': '100;w=60, 5000;w=86400, 10;w=2, 20;w=10, 25;w=15, 4',
+      RateLimit: 'limit=10, remaining=0, reset=43',
+      'Retry-After': '43',
+    });
+  });
+
+  it('leaves out reset for a concurrency policy, and remaining and reset when Redis failed open', () => {
+    const parallel = result(policyResult('parallel', { remaining: 1 }));
+    expect(rateLimitHeaders(parallel, policies, { standard: 'draft-7' }).RateLimit).toBe('limit=10, remaining=1');
+    expect(rateLimitHeaders(parallel, policies, { standard: 'draft-6' })['RateLimit-Reset']).toBeUndefined();
+    const open = result(policyResult('minute'), { decidedBy: 'fail-open' });
+    const draft6 = rateLimitHeaders(open, policies, { standard: 'draft-6' });
+    expect(Object.keys(draft6).sort()).toEqual(['RateLimit-Limit', 'RateLimit-Policy']);
+    expect(rateLimitHeaders(open, policies, { standard: 'draft-7' }).RateLimit).toBeUndefined();
   });
 });
 
