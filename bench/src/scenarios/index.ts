@@ -13,6 +13,7 @@ import { rateLimitExpressStore } from './ratelimit-express-store.js';
 import { rateLimitFixedWindow, rateLimitFixedWindowHot } from './ratelimit-fixed-window.js';
 import { rateLimitFastifyStore, rateLimitNestThrottler } from './ratelimit-http-stores.js';
 import { rateLimitMultiPolicy } from './ratelimit-multi-policy.js';
+import { rateLimitReplicated } from './ratelimit-replicated.js';
 import { rateLimitSlidingWindow, rateLimitSlidingWindowHot } from './ratelimit-sliding-window.js';
 import { sessionGetTouch } from './session.js';
 
@@ -25,6 +26,7 @@ export const scenarios: ReadonlyMap<string, AnyScenario> = new Map<string, AnySc
     rateLimitSlidingWindow,
     rateLimitSlidingWindowHot,
     rateLimitMultiPolicy,
+    rateLimitReplicated,
     rateLimitExpressStore,
     rateLimitNestThrottler,
     rateLimitFastifyStore,

@@ -1,5 +1,5 @@
 import type { RedisConnection } from '@redkit/core';
-import { type PolicyInput, RateLimiter } from '@redkit/ratelimit';
+import { type PolicyInput, RateLimiter, type RateLimiterOptions } from '@redkit/ratelimit';
 import type { Options as ExpressRateLimitOptions } from 'express-rate-limit';
 import { type RedisReply, RedisStore } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
@@ -17,8 +17,9 @@ export function redkitVariant(
   namespace: string,
   policies: PolicyInput[],
   subjects: SubjectDistribution,
+  options: Pick<RateLimiterOptions, 'replicas'> = {},
 ): Variant {
-  const limiter = new RateLimiter({ redis, namespace, policies });
+  const limiter = new RateLimiter({ redis, namespace, policies, ...options });
   const check = (i: number) =>
     limiter.limit(subjects.subject(i)).then((result) => {
       // Failing open is the default: a timed-out check would be admitted without Redis and inflate ops/s.
