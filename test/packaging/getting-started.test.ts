@@ -1,12 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type StandaloneRedis, startStandalone } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installFlags, packTarballs, repoRoot, repoVersion, withWorkspaceDependencies } from './packed.js';
 
 /**
  * Follows docs/getting-started.md as a new user would: runs its install
@@ -15,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * with the page's command, and runs the page's requests, expecting exactly the
  * output the page shows. Needs the packages built (`npm test` builds first).
  */
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const page = readFileSync(join(repoRoot, 'docs/getting-started.md'), 'utf8');
 const sh = promisify(execFile);
 
@@ -32,29 +31,6 @@ function blocks(section: string): Block[] {
     lang: lang ?? '',
     code: code ?? '',
   }));
-}
-
-/** The workspace packages `names` need, their own dependencies included. */
-function withWorkspaceDependencies(names: string[]): string[] {
-  const manifests = new Map(
-    readdirSync(join(repoRoot, 'packages')).map((dir) => {
-      const manifest = JSON.parse(readFileSync(join(repoRoot, 'packages', dir, 'package.json'), 'utf8'));
-      return [manifest.name as string, Object.keys(manifest.dependencies ?? {})] as const;
-    }),
-  );
-  const needed = new Set<string>();
-  const visit = (name: string) => {
-    if (needed.has(name) || !manifests.has(name)) return;
-    needed.add(name);
-    for (const dependency of manifests.get(name) ?? []) visit(dependency);
-  };
-  for (const name of names) visit(name);
-  return [...needed];
-}
-
-/** The version the repository itself installed, so npm can take it from its cache. */
-function repoVersion(name: string): string {
-  return JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')).version;
 }
 
 const installBlock = blocks('Install').find((block) => block.lang === 'sh' && block.code.includes('npm install'));
@@ -98,13 +74,8 @@ beforeAll(async () => {
     .filter((line) => line.startsWith('npm install'))
     .flatMap((line) => line.split(/\s+/).filter((word) => word.startsWith('@redkit/')));
   const redkit = withWorkspaceDependencies(named);
-  await sh('npm', ['pack', '--silent', '--pack-destination', work, ...redkit.flatMap((name) => ['-w', name])], {
-    cwd: repoRoot,
-  });
-  const tarball = (name: string) => {
-    const file = readdirSync(work).find((entry) => entry.startsWith(`${name.slice(1).replace('/', '-')}-`));
-    return join(work, file as string);
-  };
+  const tarballs = await packTarballs(work, redkit);
+  const tarball = (name: string) => tarballs.get(name) as string;
   // The page's commands, word for word, except what a registry would serve:
   // @redkit/* from the tarballs (with their @redkit dependencies), other
   // packages at the version this repository uses, and npm told to use its cache.
@@ -117,7 +88,7 @@ beforeAll(async () => {
         return `${word}@${repoVersion(word)}`;
       });
       const transitive = line.includes('--save-dev') ? [] : redkit.filter((name) => !named.includes(name)).map(tarball);
-      return [...words, ...transitive, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'].join(' ');
+      return [...words, ...transitive, ...installFlags].join(' ');
     })
     .join('\n');
   await sh('sh', ['-e', '-c', script], { cwd: work, timeout: 240_000 });

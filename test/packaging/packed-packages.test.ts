@@ -1,16 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installProject, packTarballs, repoRoot } from './packed.js';
 
 /**
  * Installs the packed tarballs into a throwaway project outside the workspace,
  * as a user would after `npm install`, and loads them with both `import` and
  * `require`. Needs the packages built (`npm test` builds first).
  */
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const packages = [
   '@redkit/core',
   '@redkit/testing',
@@ -34,21 +33,12 @@ function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'redkit-packed-'));
-  run('npm', ['pack', '--silent', '--pack-destination', work, ...packages.flatMap((name) => ['-w', name])], repoRoot);
-  const tarballs = readdirSync(work).filter((file) => file.endsWith('.tgz'));
-  expect(tarballs).toHaveLength(packages.length);
+  const tarballs = await packTarballs(work, packages);
+  expect([...tarballs.keys()].sort()).toEqual([...packages].sort());
   app = join(work, 'app');
-  mkdirSync(app);
-  const dependencies: Record<string, string> = { ioredis: ioredisVersion, '@opentelemetry/api': '1.10.0', ...peers };
-  for (const tarball of tarballs) {
-    // npm names a tarball of @scope/name@1.2.3 "scope-name-1.2.3.tgz".
-    const name = packages.find((candidate) => tarball.startsWith(`${candidate.slice(1).replace('/', '-')}-`));
-    dependencies[name as string] = `file:../${tarball}`;
-  }
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies }, null, 2));
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
+  await installProject(app, { ioredis: ioredisVersion, '@opentelemetry/api': '1.10.0', ...peers }, tarballs);
 }, 180_000);
 
 afterAll(() => {
@@ -168,9 +158,9 @@ describe('packed packages in a fresh project', () => {
     const listing = run('npm', ['pack', '--dry-run', '--json', ...packages.flatMap((name) => ['-w', name])], repoRoot);
     for (const pack of JSON.parse(listing) as { name: string; files: { path: string }[] }[]) {
       const paths = pack.files.map((file) => file.path);
-      expect(paths.every((path) => path.startsWith('dist/') || ['package.json', 'README.md'].includes(path))).toBe(
-        true,
-      );
+      expect(
+        paths.every((path) => path.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(path)),
+      ).toBe(true);
       expect(paths).toContain('dist/index.d.cts');
       expect(paths).toContain('dist/index.d.ts');
     }
