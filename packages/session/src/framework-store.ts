@@ -174,20 +174,16 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
 
   /**
    * Stores a session's `cookie` (its new expiry) and renews its time to
-   * live, leaving every other field as stored. A session that ended
-   * (expired, destroyed) is not brought back.
+   * live, in one script, leaving every other field as stored. A session
+   * that ended (expired, destroyed) is not brought back: false.
    */
-  async touchCookie(sid: string, session: object, ttl?: number): Promise<PutResult> {
-    const { data, userId } = this.stored(session);
-    // Everything but the cookie compares equal, so only the cookie is written.
-    const { cookie: _cookie, ...unchanged } = data;
-    const result = await this.sessions.put(sid, data as DataInputOf<Schema>, {
-      userId,
-      previous: unchanged,
-      ...(ttl === undefined ? {} : { ttl }),
-    });
-    if (result !== 'written') this.reads.delete(sid);
-    return result;
+  touchCookie(sid: string, session: object, ttl?: number): Promise<boolean> {
+    const cookie = (session as FrameworkSessionData).cookie;
+    const options = ttl === undefined ? {} : { ttl };
+    if (cookie === undefined) return this.sessions.touch(sid, options);
+    // The cookie as the framework would store it: through its toJSON, or the serializer.
+    const stored = this.codec ? this.codec.encode({ cookie }).cookie : JSON.parse(JSON.stringify(cookie));
+    return this.sessions.touch(sid, { ...options, set: { cookie: stored } });
   }
 
   /** Renews a session's idle expiry; false when it no longer exists. */

@@ -12,6 +12,8 @@ export {
   type SessionSchema,
   type SessionStoreOptions,
   sessionStoreOptionsSchema,
+  type TouchOptions,
+  touchOptionsSchema,
   type UpdateOptions,
   updateOptionsSchema,
 } from './options.js';

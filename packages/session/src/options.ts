@@ -124,6 +124,26 @@ export const getOptionsSchema = z
   .strict();
 export type GetOptions = z.input<typeof getOptionsSchema>;
 
+/** Options of `touch`. */
+export const touchOptionsSchema = z
+  .object({
+    /**
+     * How long the session lives from now, when it should end sooner than
+     * the store's idle timeout. Never more than `ttl`, never past the
+     * absolute deadline.
+     * @default the store's `ttl`
+     */
+    ttl: durationSchema({ min: 1, max: 10 * 365 * day }).optional(),
+    /**
+     * Fields stored with the renewal, such as a framework's cookie with its
+     * new expiry; checked against the schema like `update`'s. They do not
+     * bump the version: a renewal is not a change of the session's state.
+     */
+    set: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export type TouchOptions = z.input<typeof touchOptionsSchema>;
+
 /** Options of `put`, the upsert that framework stores use. */
 export const putOptionsSchema = z
   .object({

@@ -29,6 +29,8 @@ import {
   type SessionSchema,
   type SessionStoreOptions,
   sessionStoreOptionsSchema,
+  type TouchOptions,
+  touchOptionsSchema,
   type UpdateOptions,
   updateOptionsSchema,
   userArgumentSchema,
@@ -217,7 +219,8 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
    * expiry is renewed in the same round trip.
    */
   async get(id: string, options?: GetOptions): Promise<Session<DataOf<Schema>> | null> {
-    const { touch } = parseOptions(getOptionsSchema, options ?? {}, 'SessionStore.get()');
+    // Parsed only when given: this is every request's read.
+    const touch = options === undefined ? false : parseOptions(getOptionsSchema, options, 'SessionStore.get()').touch;
     if (!this.isPlausibleId(id, 'SessionStore.get()')) return null;
     const reply = await this.driver.script(readSession, [this.keys.session(id)], [touch ? this.ttl : 0], this.call);
     if (reply === null) return null;
@@ -252,11 +255,29 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
 
   /**
    * Renews a session's idle expiry (sliding expiry), never past its absolute
-   * deadline. @returns false when the session does not exist (or ended).
+   * deadline, optionally for a shorter `ttl` and storing some fields with it
+   * (`set`, e.g. a framework's cookie) in the same atomic script. A session
+   * that ended is not brought back. @returns false when the session does not
+   * exist (or ended).
+   *
+   * @throws InvalidOptionsError (`InvalidSessionDataError` for `set`) before anything is written.
    */
-  async touch(id: string): Promise<boolean> {
-    if (!this.isPlausibleId(id, 'SessionStore.touch()')) return false;
-    const pttl = await this.driver.script(touchSession, [this.keys.session(id)], [this.ttl], this.call);
+  async touch(id: string, options?: TouchOptions): Promise<boolean> {
+    const context = 'SessionStore.touch()';
+    let idle = this.ttl;
+    const fields: string[] = [];
+    if (options !== undefined) {
+      const { ttl, set } = parseOptions(touchOptionsSchema, options, context);
+      if (ttl !== undefined) idle = Math.min(ttl, this.ttl);
+      if (set !== undefined) {
+        const checked = this.options.schema ? checkPatch(this.options.schema, set, context) : set;
+        for (const [field, value] of Object.entries(checked)) {
+          if (value !== undefined) fields.push(dataPrefix + field, encodeValue(value, `set.${field}`, context));
+        }
+      }
+    }
+    if (!this.isPlausibleId(id, context)) return false;
+    const pttl = await this.driver.script(touchSession, [this.keys.session(id)], [idle, ...fields], this.call);
     return pttl >= 0;
   }
 
