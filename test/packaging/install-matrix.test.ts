@@ -23,9 +23,12 @@ import {
  * Cells whose versions can live together share a project, as installs take
  * most of the time; a second major of express-rate-limit comes in under an
  * npm alias (`express-rate-limit7`), as redkit has no peer on it and npm
- * still checks the alias's own peers (express). Majors that redkit or a
- * peer resolves by name (express, fastify-plugin, NestJS) get a project
- * each. Needs the packages built (`npm test` builds first).
+ * still checks the alias's own peers (express). What npm resolves peers
+ * against by name gets a project per major: express, NestJS, and
+ * fastify-plugin (no longer a peer of redkit: a peer on either major would
+ * fail the other's plain install with ERESOLVE, as `^5` once did next to 6).
+ * A failing cell names itself and shows npm's output or the app's.
+ * Needs the packages built (`npm test` builds first).
  */
 
 const apps = fileURLToPath(new URL('./install-matrix/', import.meta.url));
