@@ -16,6 +16,7 @@ import { rateLimitMultiPolicy } from './ratelimit-multi-policy.js';
 import { rateLimitReplicated } from './ratelimit-replicated.js';
 import { rateLimitSlidingWindow, rateLimitSlidingWindowHot } from './ratelimit-sliding-window.js';
 import { sessionGetTouch } from './session.js';
+import { sessionStoreGet, sessionStoreSet, sessionStoreTouch } from './session-store.js';
 
 /** Every scenario `--scenario` can name, in the order they run and appear in docs/benchmarks.md. */
 export const scenarios: ReadonlyMap<string, AnyScenario> = new Map<string, AnyScenario>(
@@ -40,6 +41,9 @@ export const scenarios: ReadonlyMap<string, AnyScenario> = new Map<string, AnySc
     geoNear1km1m,
     geoNear10km1m,
     sessionGetTouch,
+    sessionStoreGet,
+    sessionStoreSet,
+    sessionStoreTouch,
     cacheHitRedis1kb,
     cacheHitRedis100kb,
     cacheHitL1,

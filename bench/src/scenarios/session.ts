@@ -14,19 +14,19 @@ const idleSeconds = idleMs / 1000;
 /** redkit's absolute timeout (the others have none). */
 const absoluteMs = 12 * 60 * 60_000;
 
-const sessionCount = 10_000;
+export const sessionCount = 10_000;
 /** Sessions seeded per batch (callers in flight during setup). */
 const seedBatch = 200;
 
 /** What a web app keeps in a session; the same objects are seeded for every variant. */
-interface SessionPayload {
+export interface SessionPayload {
   readonly userId: string;
   readonly cart: readonly string[];
   readonly theme: string;
   readonly csrf: string;
 }
 
-const payloads: readonly SessionPayload[] = Array.from({ length: sessionCount }, (_, i) => ({
+export const payloads: readonly SessionPayload[] = Array.from({ length: sessionCount }, (_, i) => ({
   userId: `user-${i}`,
   cart: [`sku-${(i * 7) % 1000}`, `sku-${(i * 13) % 1000}`, `sku-${(i * 31) % 1000}`],
   theme: i % 2 === 0 ? 'light' : 'dark',
@@ -36,17 +36,17 @@ const payloads: readonly SessionPayload[] = Array.from({ length: sessionCount },
 
 const sequence = randomIndexes(1 << 16, sessionCount, 0x5e55);
 /** Session read by operation `i`: one fixed random order, the same for every variant. */
-const sessionOf = (i: number) => sequence[i % sequence.length] as number;
+export const sessionOf = (i: number) => sequence[i % sequence.length] as number;
 
 /** Runs `write(n)` for every session, `seedBatch` at a time. */
-async function seed(write: (n: number) => Promise<unknown>): Promise<void> {
+export async function seed(write: (n: number) => Promise<unknown>): Promise<void> {
   for (let first = 0; first < sessionCount; first += seedBatch) {
     const batch = Array.from({ length: Math.min(seedBatch, sessionCount - first) }, (_, k) => write(first + k));
     await Promise.all(batch);
   }
 }
 
-function fail(variant: string, n: number, got: unknown): never {
+export function fail(variant: string, n: number, got: unknown): never {
   throw new Error(`${variant}: session ${n} (${payloads[n]?.userId}) not read back, got ${JSON.stringify(got)}`);
 }
 
@@ -86,7 +86,7 @@ function redkitVariant(redis: RedisConnection, shared: SessionIds): Variant {
 const tagged = (id: string) => `{${id.slice(0, 8)}}${id.slice(8)}`;
 
 /** A node-redis client (connect-redis 10 supports no other) to the server(s) `redis` talks to. */
-function nodeRedisFor(redis: RedisConnection) {
+export function nodeRedisFor(redis: RedisConnection) {
   if (redis instanceof Cluster) {
     const rootNodes = redis.nodes('master').map((node) => ({
       url: `redis://${node.options.host}:${node.options.port}`,

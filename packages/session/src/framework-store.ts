@@ -181,8 +181,8 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
     const cookie = (session as FrameworkSessionData).cookie;
     const options = ttl === undefined ? {} : { ttl };
     if (cookie === undefined) return this.sessions.touch(sid, options);
-    // The cookie as the framework would store it: through its toJSON, or the serializer.
-    const stored = this.codec ? this.codec.encode({ cookie }).cookie : JSON.parse(JSON.stringify(cookie));
+    // With the serializer, or as JSON (through the cookie's toJSON) by the store itself.
+    const stored = this.codec ? this.codec.encode({ cookie }).cookie : cookie;
     return this.sessions.touch(sid, { ...options, set: { cookie: stored } });
   }
 
