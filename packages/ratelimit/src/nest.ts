@@ -138,9 +138,10 @@ const asyncSchema = z
 /**
  * Thrown by {@link RateLimitGuard} for a denied request. Nest's exception
  * layer sends it: status `statusCode` (429) and the body of `onLimited` (RFC
- * 9457 problem details by default), with the rate-limit headers and
- * `Content-Type` already set on the response. Catch it in an exception
- * filter to send something else.
+ * 9457 problem details by default), with the rate-limit headers already set
+ * on the response and its `Content-Type` (`application/problem+json`) applied
+ * when the body is sent (on Express, by that response's next `res.json()`).
+ * Catch it in an exception filter to send something else.
  *
  * @example
  * ```ts
@@ -191,14 +192,27 @@ function responseAdapter(response: unknown): ResponseAdapter {
     return { setHeader, setContentType: (type) => setHeader('Content-Type', type), raw: reply.raw };
   }
   if (typeof reply.setHeader === 'function') {
+    const express = response as { json?: (body: unknown) => unknown };
     return {
       setHeader: (name, value) => reply.setHeader?.(name, value),
       // Nest 11's ExpressAdapter.reply() replaces a string Content-Type that does
       // not start with "application/json" on an error body, and logs "WARN
-      // Content-Type doesn't match Reply body" for every denial. As a one-item
-      // list the same single header line goes out, and Express's res.json()
-      // keeps it. (Nest 12 accepts any "+json" type, and checks strings only too.)
-      setContentType: (type) => reply.setHeader?.('Content-Type', plainJson.test(type) ? type : [type]),
+      // Content-Type doesn't match Reply body" for every denial; Express 5.3
+      // (Nest 12) sends any Content-Type that is not a string as text/html. So
+      // the type is set by this response's res.json(), which Nest calls after
+      // its check, and Express's res.json() keeps a type already set.
+      setContentType: (type) => {
+        const json = express.json;
+        if (plainJson.test(type) || typeof json !== 'function') {
+          reply.setHeader?.('Content-Type', type);
+          return;
+        }
+        express.json = function jsonWithType(this: unknown, body: unknown) {
+          express.json = json;
+          reply.setHeader?.('Content-Type', type);
+          return json.call(this, body);
+        };
+      },
       raw: response as EndingResponse,
     };
   }
