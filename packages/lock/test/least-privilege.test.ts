@@ -9,6 +9,7 @@ const commands = [
   'evalsha',
   'eval',
   'get',
+  'mget',
   'set',
   'del',
   'exists',

@@ -1,5 +1,6 @@
-import { InvalidOptionsError } from '@redkit/core';
+import { InvalidOptionsError, onScriptCall } from '@redkit/core';
 import {
+  type FencedLock,
   LockBusyError,
   LockClosedError,
   type LockEvents,
@@ -10,7 +11,7 @@ import {
   runWithLock,
 } from '@redkit/lock';
 import { describeTopologies } from '@redkit/testing/vitest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { blockEventLoop, closing, keysOf, sleep, timersLeftBy } from './helpers.js';
 
 describeTopologies('mutex', (t) => {
@@ -253,6 +254,45 @@ describeTopologies('mutex', (t) => {
       expect(again?.fencingToken).toBeGreaterThan(all.fencingToken);
       await again?.release();
     });
+
+    it('a late release deletes only the locks it still holds, says one was taken, and wakes waiters', async () => {
+      const m = mutex({ retry: { minDelay: '60s', maxDelay: '60s' } });
+      const [a, b] = ['{late}:1', '{late}:2'];
+      const both = await m.acquire([a, b], { ttl: 100 });
+      const held = (await keysOf(t.redis, t.namespace)).filter(
+        (key) => key.startsWith(`${t.namespace}:{late}:`) && key.endsWith(':lock'),
+      );
+      expect(held).toHaveLength(2);
+      // Another holder takes `a` once the lease ran out (its busy attempt learns when).
+      const other = await m.acquire(a, { wait: '5s' });
+      // `b` is still held under the first token (as if its lease had not run out yet), for 30 s.
+      const [bKey] = (await Promise.all(held.map(async (key) => ((await t.redis.exists(key)) ? [] : [key])))).flat();
+      expect(bKey).toBeDefined();
+      await t.redis.set(bKey as string, both.token, 'PX', 30_000);
+      // A waiter for `b`, which would poll again only after 30-60 s: only a wake-up gets it in. Its second
+      // attempt (made once it is subscribed) is sent before the release on the same connection, so
+      // the release finds it waiting.
+      let attempts = 0;
+      const stop = onScriptCall(({ script, keys }) => {
+        if (script.name === 'acquire-lock' && keys.at(-1) === bKey) attempts++;
+      });
+      let woken: FencedLock;
+      try {
+        const waiting = m.acquire(b, { wait: '60s' });
+        await vi.waitFor(() => expect(attempts).toBe(2));
+        expect(await both.release()).toBe('taken');
+        woken = await waiting;
+        // Woken: one attempt after the release, not a poll (the next one would come 30-60 s later).
+        expect(attempts).toBe(3);
+      } finally {
+        stop();
+      }
+      expect(woken.resources).toEqual([b]);
+      // `a` is still the other holder's.
+      expect(await m.tryAcquire(a)).toBeNull();
+      expect(await other.release()).toBe('released');
+      expect(await woken.release()).toBe('released');
+    }, 15_000);
 
     it('needs resources that share a hash tag', async () => {
       const m = mutex();

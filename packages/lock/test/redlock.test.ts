@@ -384,7 +384,7 @@ describe('known node-redlock 5.0.0-beta.2 bugs (why the quorum is implemented he
 
 describe('least privilege', () => {
   it('works as an ACL user with exactly the documented commands on <namespace>:*', async () => {
-    const commands = ['evalsha', 'eval', 'get', 'set', 'del', 'exists', 'pexpire', 'pttl'];
+    const commands = ['evalsha', 'eval', 'get', 'mget', 'set', 'del', 'pexpire', 'pttl'];
     const users = await Promise.all(
       admins.map((admin) => createAclUser(admin, { commands, keys: ['acl:*'], channels: ['acl:*'] })),
     );

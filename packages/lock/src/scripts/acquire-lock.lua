@@ -33,8 +33,10 @@ if #KEYS == 3 then
     redis.call('PEXPIRE', KEYS[3], ttl)
   end
 else
+  -- One read for every lock, however many.
+  local holders = redis.call('MGET', unpack(KEYS, 3))
   for index = 3, #KEYS do
-    local holder = redis.call('GET', KEYS[index])
+    local holder = holders[index - 2]
     if holder and holder ~= token then return busy(KEYS[index]) end
   end
   for index = 3, #KEYS do redis.call('SET', KEYS[index], token, 'PX', ttl) end

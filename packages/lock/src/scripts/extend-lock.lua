@@ -5,8 +5,10 @@
 -- Reply: 1 extended, 0 expired (a lock is gone), -1 taken (another token holds a lock)
 
 local token = ARGV[1]
+-- One read for every lock, however many.
+local holders = redis.call('MGET', unpack(KEYS))
 for index = 1, #KEYS do
-  local holder = redis.call('GET', KEYS[index])
+  local holder = holders[index]
   if holder ~= token then
     if holder then return -1 end
     return 0

@@ -6,32 +6,38 @@
 -- ARGV[3] wake-up message (the released resources' ids), published only when someone waits
 -- Reply: 1 released (every lock held the token), 0 expired (no lock holds any token),
 --   -1 taken (another token holds at least one lock; those are left alone)
+--
+-- One MGET reads every holder and the waiters flag (one command instead of a
+-- GET per lock and an EXISTS), and one DEL deletes the locks that held the token.
 
 local token = ARGV[1]
+local values = redis.call('MGET', unpack(KEYS))
 
 if #KEYS == 2 then
-  local holder = redis.call('GET', KEYS[2])
+  local holder = values[2]
   if holder ~= token then
     if holder then return -1 end
     return 0
   end
   redis.call('DEL', KEYS[2])
-  if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+  if values[1] then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
   return 1
 end
 
 local status = 1
-local deleted = 0
+local held = {}
 for index = 2, #KEYS do
-  local holder = redis.call('GET', KEYS[index])
+  local holder = values[index]
   if holder == token then
-    redis.call('DEL', KEYS[index])
-    deleted = deleted + 1
+    held[#held + 1] = KEYS[index]
   elseif holder then
     status = -1
   elseif status == 1 then
     status = 0
   end
 end
-if deleted > 0 and redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+if #held > 0 then
+  redis.call('DEL', unpack(held))
+  if values[1] then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+end
 return status
