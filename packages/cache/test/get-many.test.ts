@@ -10,7 +10,9 @@ describeTopologies('getMany and getOrSetMany return dense arrays', (t) => {
       await cache.set('b', 'B');
       const values = await cache.getMany(['a', 'b', 'c']);
       const visited: number[] = [];
-      values.forEach((_, index) => visited.push(index));
+      values.forEach((_, index) => {
+        visited.push(index);
+      });
       expect(visited).toEqual([0, 1, 2]);
       expect([0 in values, 1 in values, 2 in values]).toEqual([true, true, true]);
       expect(values[1]).toBe('B');
