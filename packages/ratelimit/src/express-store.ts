@@ -12,9 +12,10 @@ import {
 import { z } from 'zod';
 import decrementHitsSource from './scripts/decrement-hits.lua';
 import getHitsSource from './scripts/get-hits.lua';
-import incrementHitsSource from './scripts/increment-hits.lua';
+import incrementWindowSource from './scripts/increment-window.lua';
 
-const incrementHits = defineScript<[number, number]>('increment-hits', incrementHitsSource);
+/** The fixed window that starts at a client's first hit; the @fastify/rate-limit store runs the same script. */
+const incrementWindow = defineScript<[number, number]>('increment-window', incrementWindowSource);
 const decrementHits = defineScript<number>('decrement-hits', decrementHitsSource);
 const getHits = defineScript<[number, number] | []>('get-hits', getHitsSource);
 
@@ -121,7 +122,8 @@ export class RedkitStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.driver.script(incrementHits, [counter], [windowMs], this.callOptions).then(toInfo);
+    // Only the window: without a mode the script does nothing special over the limit, as express-rate-limit counts.
+    return this.driver.script(incrementWindow, [counter], [windowMs], this.callOptions).then(toInfo);
   }
 
   /** Takes one hit of `key` back (a request that should not count); never below zero, and never into a new window. */
@@ -151,7 +153,7 @@ export class RedkitStore {
 }
 
 /**
- * The reply of increment-hits or get-hits as express-rate-limit wants it.
+ * The reply of increment-window or get-hits as express-rate-limit wants it.
  * express-rate-limit compares `resetTime` with this process's clock, so the
  * time left by Redis's clock is turned into a date on this one.
  */

@@ -138,8 +138,10 @@ export function createRateLimitStore(options: RateLimitStoreOptions): RateLimitS
         callback(error as Error);
         return;
       }
+      // Without continueExceeding or exponentialBackoff the script never reads max: the window alone is sent.
+      const args = this.mode === '0' ? [Math.trunc(timeWindow)] : [Math.trunc(timeWindow), max, this.mode];
       driver
-        .script(incrementWindow, [redisKey], [Math.trunc(timeWindow), max, this.mode], callOptions)
+        .script(incrementWindow, [redisKey], args, callOptions)
         .then(([current, ttl]) => callback(null, { current, ttl }), callback);
     }
 
