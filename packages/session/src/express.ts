@@ -19,6 +19,7 @@ import { fieldCodec } from './field-serializer.js';
 import {
   type FrameworkSessionData,
   FrameworkSessions,
+  type FrameworkSnapshot,
   type ListedFrameworkSession,
   respond,
 } from './framework-store.js';
@@ -125,7 +126,7 @@ export class RedkitSessionStore<Schema extends SessionSchema | undefined = undef
   private readonly ttl: number | ((session: FrameworkSessionData) => number);
   private readonly disableTouch: boolean;
   /** What each request read: keyed by the object `get` returned, then by the `Session` made of it. */
-  private readonly readOf = new WeakMap<object, FrameworkSessionData>();
+  private readonly readOf = new WeakMap<object, FrameworkSnapshot>();
 
   /** @throws InvalidOptionsError naming the field when an option is wrong; nothing is written. */
   constructor(options: ExpressSessionStoreOptions<Schema>) {

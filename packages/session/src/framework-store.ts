@@ -52,7 +52,7 @@ export const sessionStoreSchema = z.custom<SessionStore<SessionSchema | undefine
   (value) =>
     typeof value === 'object' &&
     value !== null &&
-    ['get', 'put', 'touch', 'destroy', 'scanIds'].every((method) =>
+    ['get', 'getFields', 'put', 'touch', 'destroy', 'scanIds'].every((method) =>
       isFunction((value as Record<string, unknown>)[method]),
     ),
   'must be a SessionStore from @redkit/session',
@@ -100,10 +100,13 @@ export interface ListedFrameworkSession {
   [field: string]: unknown;
 }
 
-/** What `read` returns: a copy of the data for the framework to mutate, and the data as read. */
+/** A session's data fields as read: each field's JSON text, as stored. */
+export type FrameworkSnapshot = Readonly<Record<string, string>>;
+
+/** What `read` returns: the data for the framework to mutate, and its fields' text as read. */
 export interface FrameworkRead {
   readonly data: FrameworkSessionData;
-  readonly snapshot: FrameworkSessionData;
+  readonly snapshot: FrameworkSnapshot;
 }
 
 /**
@@ -114,7 +117,7 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
   readonly sessions: SessionStore<Schema>;
   private readonly userIdOf: (session: FrameworkSessionData) => unknown;
   /** The latest read of each session id in this process (for frameworks that give no per-request identity). */
-  private readonly reads: LRUCache<string, FrameworkSessionData>;
+  private readonly reads: LRUCache<string, FrameworkSnapshot>;
 
   private readonly codec: FieldCodec | undefined;
   private readonly scanCount: number | undefined;
@@ -141,15 +144,16 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
    * saves it when the response ends) and remembers what was read.
    */
   async read(sid: string): Promise<FrameworkRead | null> {
-    const session = await this.sessions.get(sid);
+    const session = await this.sessions.getFields(sid);
     if (session === null) {
       this.reads.delete(sid);
       return null;
     }
-    const snapshot = session.data as FrameworkSessionData;
+    // The snapshot is text, so the framework may mutate the data (parsed afresh) without a copy.
+    const snapshot = session.fields;
     this.reads.set(sid, snapshot);
-    // The framework mutates what it gets (nested arrays and objects too); the snapshot must stay as read.
-    const data = this.codec ? await this.codec.decode(snapshot) : structuredClone(snapshot);
+    const stored = session.data as FrameworkSessionData;
+    const data = this.codec ? await this.codec.decode(stored) : stored;
     return { data, snapshot };
   }
 
@@ -160,11 +164,12 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
    * keep their change, and a session that ended meanwhile is not brought
    * back. A destroyed id is never written again.
    */
-  async write(sid: string, session: object, previous?: FrameworkSessionData, ttl?: number): Promise<PutResult> {
+  async write(sid: string, session: object, previous?: FrameworkSnapshot, ttl?: number): Promise<PutResult> {
     const { data, userId } = this.stored(session);
+    const previousFields = previous ?? this.reads.get(sid);
     const result = await this.sessions.put(sid, data as DataInputOf<Schema>, {
       userId,
-      previous: previous ?? this.reads.get(sid),
+      ...(previousFields === undefined ? {} : { previousFields }),
       ...(ttl === undefined ? {} : { ttl }),
     });
     // Kept after a write: another request of this session still in flight compares with it.
@@ -219,7 +224,7 @@ export class FrameworkSessions<Schema extends SessionSchema | undefined = undefi
   async all(): Promise<ListedFrameworkSession[]> {
     const found: ListedFrameworkSession[] = [];
     for await (const ids of this.ids()) {
-      const sessions = await Promise.all(ids.map((id) => this.sessions.get(id)));
+      const sessions = await Promise.all(ids.map((id) => this.sessions.getFields(id)));
       for (const [index, session] of sessions.entries()) {
         if (!session) continue;
         const data = session.data as FrameworkSessionData;

@@ -22,5 +22,6 @@ export {
   type Session,
   type SessionInfo,
   SessionStore,
+  type StoredSession,
   type UpdateResult,
 } from './session-store.js';

@@ -157,6 +157,12 @@ export const putOptionsSchema = z
      */
     previous: z.record(z.string(), z.unknown()).optional(),
     /**
+     * Like `previous`, but each field as the JSON text it was stored as (the
+     * `fields` of `getFields`): compared as text, so a save neither copies
+     * nor re-encodes what the request read. Wins over `previous`.
+     */
+    previousFields: z.record(z.string(), z.string()).optional(),
+    /**
      * How long the session lives from this write, when it should end sooner
      * than the store's idle timeout (a framework's cookie that expires
      * first). Never more than `ttl`, never past the absolute deadline.

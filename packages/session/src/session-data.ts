@@ -60,12 +60,12 @@ export function encodeFields(data: Record<string, unknown>, context: string): st
   return args;
 }
 
-/** Splits an HGETALL reply into the store's metadata and the decoded data. */
-export function decodeHash(
+/** Splits an HGETALL reply into the store's metadata and each data field's JSON text, as stored. */
+export function splitHash(
   flat: readonly (string | number)[],
   from: number,
-): { meta: StoredMeta; data: Record<string, unknown> } {
-  const data: Record<string, unknown> = {};
+): { meta: StoredMeta; fields: Record<string, string> } {
+  const fields: Record<string, string> = {};
   let userId: string | null = null;
   let createdAt = 0;
   let absoluteExpiresAt = 0;
@@ -74,7 +74,7 @@ export function decodeHash(
     const field = String(flat[i]);
     const value = String(flat[i + 1]);
     if (field.startsWith(dataPrefix)) {
-      data[field.slice(dataPrefix.length)] = JSON.parse(value);
+      fields[field.slice(dataPrefix.length)] = value;
     } else if (field === '_u') {
       userId = value === '' ? null : value;
     } else if (field === '_c') {
@@ -85,7 +85,14 @@ export function decodeHash(
       version = Number(value);
     }
   }
-  return { meta: { userId, createdAt, absoluteExpiresAt, version }, data };
+  return { meta: { userId, createdAt, absoluteExpiresAt, version }, fields };
+}
+
+/** The data of stored JSON fields: fresh objects, which the caller may mutate. @throws SyntaxError */
+export function parseFields(fields: Readonly<Record<string, string>>): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const field in fields) data[field] = JSON.parse(fields[field] as string);
+  return data;
 }
 
 function issuesOf(error: z.ZodError, prefix: string[]) {

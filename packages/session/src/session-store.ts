@@ -52,9 +52,11 @@ import {
   checkData,
   checkPatch,
   dataPrefix,
-  decodeHash,
   encodeFields,
   encodeValue,
+  parseFields,
+  type StoredMeta,
+  splitHash,
 } from './session-data.js';
 import { newSessionId, rotatedSessionId } from './session-id.js';
 import { SessionKeys } from './session-keys.js';
@@ -77,6 +79,16 @@ export interface SessionInfo {
 /** A session with its data. */
 export interface Session<Data> extends SessionInfo {
   readonly data: Data;
+}
+
+/**
+ * A session as `getFields` reads it: its data, and each data field's JSON
+ * text as stored (to pass to `put` as `previousFields`).
+ */
+export interface StoredSession<Data> extends Omit<SessionInfo, 'expiresAt'> {
+  readonly data: Data;
+  /** Each top-level data field's JSON text, as stored. */
+  readonly fields: Readonly<Record<string, string>>;
 }
 
 /** Outcome of `update`. */
@@ -222,16 +234,91 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
     // Parsed only when given: this is every request's read.
     const touch = options === undefined ? false : parseOptions(getOptionsSchema, options, 'SessionStore.get()').touch;
     if (!this.isPlausibleId(id, 'SessionStore.get()')) return null;
-    const reply = await this.driver.script(readSession, [this.keys.session(id)], [touch ? this.ttl : 0], this.call);
-    if (reply === null) return null;
-    let decoded: ReturnType<typeof decodeHash>;
+    const key = this.keys.session(id);
+    let flat: readonly (string | number)[];
+    let pttl: number;
+    if (touch) {
+      const reply = await this.driver.script(readSession, [key], [this.ttl], this.call);
+      if (reply === null) return null;
+      flat = reply.slice(1);
+      pttl = Number(reply[0]);
+    } else {
+      // No script: see getFields. One round trip for the hash and its expiry.
+      const [hash, ttl] = await this.driver.pipeline(
+        [
+          ['HGETALL', key],
+          ['PTTL', key],
+        ],
+        this.call,
+      );
+      if (hash?.[0]) throw hash[0];
+      if (ttl?.[0]) throw ttl[0];
+      flat = hash?.[1] as string[];
+      pttl = Number(ttl?.[1]);
+      // -2: it expired between the two commands.
+      if (pttl === -2) return null;
+    }
+    const stored = this.decode(flat);
+    if (stored === null) return null;
+    const { meta, data } = stored;
+    return {
+      id,
+      userId: meta.userId,
+      version: meta.version,
+      createdAt: meta.createdAt,
+      expiresAt: pttl >= 0 ? Date.now() + pttl : meta.absoluteExpiresAt,
+      absoluteExpiresAt: meta.absoluteExpiresAt,
+      data: data as DataOf<Schema>,
+    };
+  }
+
+  /**
+   * Reads a live session with one HGETALL, without renewing it or asking its
+   * expiry: the read of framework stores on every request. Besides the data,
+   * it gives each field's JSON text as stored, to pass to `put` as
+   * `previousFields`. Null as with `get`.
+   *
+   * No script is needed to tell a live session from an ended one: every
+   * script that writes a session (write, touch, rotate, a touching get) sets
+   * its key's expiry to at most its absolute deadline, so Redis removes the
+   * key when either timeout passes, and a key that exists is a live session.
+   */
+  async getFields(id: string): Promise<StoredSession<DataOf<Schema>> | null> {
+    if (!this.isPlausibleId(id, 'SessionStore.getFields()')) return null;
+    const flat = await this.driver.command<string[]>('HGETALL', [this.keys.session(id)], this.call);
+    const stored = this.decode(flat);
+    if (stored === null) return null;
+    const { meta, fields, data } = stored;
+    return {
+      id,
+      userId: meta.userId,
+      version: meta.version,
+      createdAt: meta.createdAt,
+      absoluteExpiresAt: meta.absoluteExpiresAt,
+      data: data as DataOf<Schema>,
+      fields,
+    };
+  }
+
+  /**
+   * A stored hash's metadata, data fields as text and data (checked by the
+   * schema, if any); null when there is no session or its data is not valid
+   * (reported as an `invalid-data` event).
+   */
+  private decode(
+    flat: readonly (string | number)[],
+  ): { meta: StoredMeta; fields: Record<string, string>; data: Record<string, unknown> } | null {
+    if (flat.length === 0) return null;
+    const { meta, fields } = splitHash(flat, 0);
+    // A hash none of the scripts wrote (no absolute deadline) is no session.
+    if (meta.absoluteExpiresAt === 0) return null;
+    let data: Record<string, unknown>;
     try {
-      decoded = decodeHash(reply, 1);
+      data = parseFields(fields);
     } catch (error) {
       this.events.emit('invalid-data', { error: `stored data is not JSON: ${String(error)}` });
       return null;
     }
-    let data = decoded.data;
     const schema = this.options.schema;
     if (schema) {
       const result = schema.safeParse(data);
@@ -241,16 +328,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
       }
       data = result.data as Record<string, unknown>;
     }
-    const { meta } = decoded;
-    return {
-      id,
-      userId: meta.userId,
-      version: meta.version,
-      createdAt: meta.createdAt,
-      expiresAt: Date.now() + Number(reply[0]),
-      absoluteExpiresAt: meta.absoluteExpiresAt,
-      data: data as DataOf<Schema>,
-    };
+    return { meta, fields, data };
   }
 
   /**
@@ -436,11 +514,20 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
   async put(id: string, data: DataInputOf<Schema>, options: PutOptions): Promise<PutResult> {
     const context = 'SessionStore.put()';
     const sessionId = parseOptions(idArgumentSchema, { id }, context).id;
-    const { userId, previous, ttl } = parseOptions(putOptionsSchema, options, context);
+    const { userId, previous, previousFields, ttl } = parseOptions(putOptionsSchema, options, context);
     const stored = this.checkWhole(data, context);
     const set: string[] = [];
     const deleted: string[] = [];
-    if (previous) {
+    if (previousFields) {
+      for (const [field, value] of Object.entries(stored)) {
+        if (value === undefined) continue;
+        const json = encodeValue(value, `data.${field}`, context);
+        if (previousFields[field] !== json) set.push(dataPrefix + field, json);
+      }
+      for (const field of Object.keys(previousFields)) {
+        if (stored[field] === undefined) deleted.push(dataPrefix + field);
+      }
+    } else if (previous) {
       for (const [field, value] of Object.entries(stored)) {
         if (value === undefined) continue;
         const json = encodeValue(value, `data.${field}`, context);
@@ -453,11 +540,11 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
     } else {
       set.push(...encodeFields(stored, context));
     }
-    const mode = previous ? 'u' : 'p';
+    const compared = previousFields !== undefined || previous !== undefined;
     const write: SessionWrite = {
-      mode,
+      mode: compared ? 'u' : 'p',
       user: userId === null ? null : { id: userId },
-      replace: !previous,
+      replace: !compared,
       set,
       deleted,
       idle: Math.min(ttl ?? this.ttl, this.ttl),

@@ -132,7 +132,7 @@ describe('express-session store options', () => {
   it('is an express-session Store (an EventEmitter with regenerate, load and createSession)', () => {
     const { Store } = require('express-session') as { Store: new () => object };
     // Any object with a SessionStore's methods is accepted (another copy of the package, say).
-    const sessions = { get: noop, put: noop, touch: noop, destroy: noop, scanIds: noop } as never;
+    const sessions = { get: noop, getFields: noop, put: noop, touch: noop, destroy: noop, scanIds: noop } as never;
     const store = new RedkitSessionStore({ store: sessions });
     expect(store).toBeInstanceOf(Store);
     expect(store.sessions).toBe(sessions);
@@ -143,7 +143,7 @@ describe('express-session store options', () => {
 
   it('refuses a bad option, naming it', () => {
     expect(() => new RedkitSessionStore({ store: {} as never })).toThrow(/store/);
-    const sessions = { get: noop, put: noop, touch: noop, destroy: noop, scanIds: noop } as never;
+    const sessions = { get: noop, getFields: noop, put: noop, touch: noop, destroy: noop, scanIds: noop } as never;
     expect(() => new RedkitSessionStore({ store: sessions, readCacheTtl: -1 })).toThrow(/readCacheTtl/);
   });
 });

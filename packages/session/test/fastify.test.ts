@@ -85,7 +85,7 @@ const noop = () => undefined;
 describe('@fastify/session store options', () => {
   it('has the methods @fastify/session calls, and the admin ones', () => {
     // Any object with a SessionStore's methods is accepted (another copy of the package, say).
-    const sessions = { get: noop, put: noop, touch: noop, destroy: noop, scanIds: noop } as never;
+    const sessions = { get: noop, getFields: noop, put: noop, touch: noop, destroy: noop, scanIds: noop } as never;
     const store = new RedkitFastifySessionStore({ store: sessions });
     expect(store.sessions).toBe(sessions);
     for (const method of ['get', 'set', 'destroy', 'all', 'length', 'clear'] as const) {
@@ -95,7 +95,7 @@ describe('@fastify/session store options', () => {
 
   it('refuses a bad option, naming it', () => {
     expect(() => new RedkitFastifySessionStore({ store: {} as never })).toThrow(/store/);
-    const sessions = { get: noop, put: noop, touch: noop, destroy: noop, scanIds: noop } as never;
+    const sessions = { get: noop, getFields: noop, put: noop, touch: noop, destroy: noop, scanIds: noop } as never;
     expect(() => new RedkitFastifySessionStore({ store: sessions, readCacheSize: 0 })).toThrow(/readCacheSize/);
   });
 });

@@ -164,6 +164,29 @@ describeTopologies('session store', (t) => {
     expect(await loose.get(id)).toMatchObject({ data: { name: 42 } });
   });
 
+  it('getFields gives each field as stored; put with previousFields writes only what changed', async () => {
+    const sessions = new SessionStore({ redis: t.redis, namespace: t.namespace, ttl: 900 });
+    const id = 'express-generated-id-fields-0001';
+    expect(await sessions.put(id, { views: 1, cart: ['x'] }, { userId: null })).toBe('written');
+    const read = await sessions.getFields(id);
+    expect(read).toMatchObject({
+      userId: null,
+      data: { views: 1, cart: ['x'] },
+      fields: { views: '1', cart: '["x"]' },
+    });
+    const fields = read?.fields as Record<string, string>;
+    // Two requests read the same session; each changes a different field (one mutates nested data in place).
+    const data = read?.data as { views: number; cart: string[] };
+    data.cart.push('y');
+    expect(await sessions.put(id, data, { userId: null, previousFields: fields })).toBe('written');
+    expect(await sessions.put(id, { views: 2, cart: ['x'] }, { userId: null, previousFields: fields })).toBe('written');
+    expect((await sessions.getFields(id))?.data).toEqual({ views: 2, cart: ['x', 'y'] });
+    // An ended session is no key: the plain read needs no script to tell.
+    await sleep(1_000);
+    expect(await sessions.getFields(id)).toBeNull();
+    expect(await sessions.get(id)).toBeNull();
+  });
+
   it('put creates, merges only changed fields, and never brings back a destroyed or expired id', async () => {
     const sessions = new SessionStore({ redis: t.redis, namespace: t.namespace, ttl: 800 });
     const id = 'express-generated-id-0123456789';
