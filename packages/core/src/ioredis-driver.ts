@@ -189,16 +189,17 @@ class IoredisDriver implements RedisDriver {
   }
 
   /**
-   * A standalone client with a command timeout bounds every call itself. A
+   * The deadline a call needs a timer for, or undefined when the client bounds
+   * it itself: a standalone client with a command timeout bounds every call. A
    * cluster that is not ready queues commands without any timeout, so those
    * calls (and calls with their own deadline) get a timer here.
    */
-  private bounded<T>(promise: Promise<T>, what: string, options?: CallOptions): Promise<T> {
+  private deadlineOf(options: CallOptions | undefined): number | undefined {
     const deadline = options?.timeoutMs;
     if (deadline === undefined && this.clientBoundsCalls) {
-      if (this.topology === 'standalone' || (this.client as Cluster).status === 'ready') return promise;
+      if (this.topology === 'standalone' || (this.client as Cluster).status === 'ready') return undefined;
     }
-    return withDeadline(promise, deadline ?? this.timeoutMs, what);
+    return deadline ?? this.timeoutMs;
   }
 
   script<Reply>(
@@ -227,12 +228,17 @@ class IoredisDriver implements RedisDriver {
         throw scriptError(retryError, script);
       });
     });
-    return this.bounded(call, `script ${script.name}`, options);
+    // The description of a timed-out call is built only when a timer is set: the usual call builds no string.
+    const deadline = this.deadlineOf(options);
+    return deadline === undefined ? call : withDeadline(call, deadline, `script ${script.name}`);
   }
 
   command<Reply = unknown>(name: string, args: readonly RedisArg[], options?: CallOptions): Promise<Reply> {
+    // The upper-case name for messages is built only when one is needed.
     const call = this.client.call(name, ...args) as Promise<Reply>;
-    return this.bounded(call, name.toUpperCase(), options).catch((error: unknown) => {
+    const deadline = this.deadlineOf(options);
+    const bounded = deadline === undefined ? call : withDeadline(call, deadline, name.toUpperCase());
+    return bounded.catch((error: unknown) => {
       throw toRedkitError(error, name.toUpperCase());
     });
   }
@@ -243,7 +249,8 @@ class IoredisDriver implements RedisDriver {
     for (const [name, ...args] of commands) pipeline.call(name, ...args);
     let replies: [Error | null, unknown][] | null;
     try {
-      replies = await this.bounded(pipeline.exec(), 'pipeline', options);
+      const deadline = this.deadlineOf(options);
+      replies = await (deadline === undefined ? pipeline.exec() : withDeadline(pipeline.exec(), deadline, 'pipeline'));
     } catch (error) {
       throw toRedkitError(error, 'pipeline');
     }
