@@ -77,7 +77,10 @@ describeTopologies('nest-app over HTTP', (t) => {
     }
     const denied = await ada.request('GET', '/auth/me');
     expect(denied.status).toBe(429);
-    expect(denied.headers.get('ratelimit-policy')).toBe(`"minute";q=${limit};w=60`);
+    // pk: the draft-8 partition key, a hash of the user's key (docs/ratelimit-http.md).
+    expect(denied.headers.get('ratelimit-policy')).toMatch(
+      new RegExp(`^"minute";q=${limit};w=60;pk=:[A-Za-z0-9+/]+=*:$`),
+    );
     expect(denied.headers.get('ratelimit')).toMatch(/^"minute";r=0;t=\d+$/);
     expect(Number(denied.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(denied.headers.get('content-type')).toMatch(/^application\/problem\+json/);

@@ -59,7 +59,8 @@ describe('reference service', () => {
       statuses.push(last.status);
     }
     expect(statuses).toEqual([202, 202, 202, 429]);
-    expect(last?.headers.get('ratelimit-policy')).toBe('"orders";q=3;w=10');
+    // pk: the draft-8 partition key, a hash of the user's key (docs/ratelimit-http.md).
+    expect(last?.headers.get('ratelimit-policy')).toMatch(/^"orders";q=3;w=10;pk=:[A-Za-z0-9+/]+=*:$/);
     expect(last?.headers.get('ratelimit')).toMatch(/^"orders";r=0;t=\d+$/);
     expect(Number(last?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(last?.json).toMatchObject({ status: 429, title: 'Too Many Requests' });
@@ -68,7 +69,9 @@ describe('reference service', () => {
     await other.login('gus');
     expect((await other.post('/orders', { productId: 3 })).status).toBe(202);
     // Every API response carries the API bucket's headers.
-    expect((await other.get('/leaderboard')).headers.get('ratelimit-policy')).toMatch(/^"api";q=\d+;w=\d+$/);
+    expect((await other.get('/leaderboard')).headers.get('ratelimit-policy')).toMatch(
+      /^"api";q=\d+;w=\d+;pk=:[A-Za-z0-9+/]+=*:$/,
+    );
   });
 
   it('logs in, logs out, and logs out everywhere', async () => {
