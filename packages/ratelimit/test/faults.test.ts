@@ -12,8 +12,16 @@ describe('Redis down', () => {
   });
   afterAll(() => server?.stop());
 
+  // Reconnect attempts stay shorter than the limiter's timeout, so a call made
+  // while the server is down meets a refusal (unavailable) rather than the timeout.
   const limiterWith = (mode: 'open' | 'closed' | 'fallback') =>
-    new RateLimiter({ redis: server.client(), namespace: `down-${mode}`, policies, timeout: 200, failure: { mode } });
+    new RateLimiter({
+      redis: server.client({ reconnect: { maxDelay: 50 } }),
+      namespace: `down-${mode}`,
+      policies,
+      timeout: 200,
+      failure: { mode },
+    });
 
   it('killed: fail-open admits, fail-closed denies, fallback limits locally, each within the timeout', async () => {
     const open = limiterWith('open');
