@@ -50,6 +50,10 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: [root('packages/testing/test/global-setup.ts')],
     setupFiles: [root('packages/testing/test/slot-guard.ts')],
+    // CI runs every test of every pass on 2 shared cores; a test that fails
+    // there is run once more, and the summary names each one that needed it
+    // (a flaky test to fix, not a pass to trust). Locally a failure is final.
+    retry: process.env.CI ? 1 : 0,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', root('scripts/summary-reporter.ts')],

@@ -22,8 +22,9 @@ for (const label of [...expected, ...[...found].filter((name) => !expected.inclu
   const topologies = Object.entries(counts.byTopology)
     .map(([name, count]) => `${name} ${count}`)
     .join(', ');
+  const retried = counts.retried?.length ? `; ${counts.retried.length} passed only on a retry (listed above)` : '';
   console.log(
-    `  ${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped (${topologies})`,
+    `  ${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped (${topologies})${retried}`,
   );
 }
 console.log(`\n${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);

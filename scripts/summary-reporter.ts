@@ -8,6 +8,8 @@ export interface RunCounts {
   skipped: number;
   /** Tests that ran (passed or failed) per topology named in their `[topology]` suite, or `other`. */
   byTopology: Record<string, number>;
+  /** Tests that passed only when run again (CI's `retry`): flaky, to be fixed. */
+  retried: string[];
 }
 
 const topologyTag = /\[(standalone|cluster|sentinel)\]/;
@@ -21,12 +23,14 @@ const topologyTag = /\[(standalone|cluster|sentinel)\]/;
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: readonly TestModule[], unhandledErrors: readonly unknown[]): void {
-    const counts: RunCounts = { passed: 0, failed: 0, skipped: 0, byTopology: {} };
+    const counts: RunCounts = { passed: 0, failed: 0, skipped: 0, byTopology: {}, retried: [] };
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
         const state = test.result().state;
-        if (state === 'passed') counts.passed++;
-        else if (state === 'failed') counts.failed++;
+        if (state === 'passed') {
+          counts.passed++;
+          if ((test.diagnostic()?.retryCount ?? 0) > 0) counts.retried.push(`${module.moduleId}: ${test.fullName}`);
+        } else if (state === 'failed') counts.failed++;
         else {
           counts.skipped++;
           continue;
@@ -43,6 +47,7 @@ export default class SummaryReporter implements Reporter {
     const perTopology = Object.entries(counts.byTopology)
       .map(([topology, count]) => `${topology} ${count}`)
       .join(', ');
+    for (const name of counts.retried) process.stdout.write(`\npassed only on a retry (flaky): ${name}`);
     process.stdout.write(`\ntests per topology: ${perTopology || 'none'}\n`);
     process.stdout.write(
       `${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}\n`,
