@@ -102,7 +102,8 @@ describe('invalidations across failovers of the shard channel’s master (cluste
       await retry(() => writer.set('k', old));
       for (const reader of readers) expect(await memoryHit(reader, 'k')).toBe(old);
       const raw = cluster.client();
-      await raw.subscribe(`${namespace}:invalidations`);
+      // Retried: a cluster client's subscriber connection is replaced while its first slot refresh settles.
+      await retry(() => raw.subscribe(`${namespace}:invalidations`));
       const classic = await classicMessages(raw, cluster.client(), `${namespace}:invalidations`, entryKey);
       await retry(() => writer.set('k', next));
       for (const reader of readers) expect(await seesValue(reader, 'k', next, 5_000)).toBe(true);
