@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminCall, waitFor } from './admin.js';
@@ -130,6 +130,7 @@ export class BinaryNode implements RedisNode {
       'repl-diskless-sync-delay': '0',
     };
     const args = [...toArgs(settings), ...this.spec.args];
+    this.repairClusterConfig();
     const child = spawn(server, args, { stdio: 'ignore' });
     this.child = child;
     this.isPaused = false;
@@ -165,6 +166,7 @@ export class BinaryNode implements RedisNode {
   async kill(): Promise<void> {
     const child = this.child;
     if (!child) return;
+    this.keepClusterConfig();
     child.kill('SIGKILL');
     await this.exited;
     this.isPaused = false;
@@ -180,6 +182,26 @@ export class BinaryNode implements RedisNode {
     if (!this.child) throw new HarnessError(`cannot resume ${this.address}: it is not running`);
     this.child.kill('SIGCONT');
     this.isPaused = false;
+  }
+
+  /**
+   * A server writes its cluster config (`nodes.conf`) in place; Valkey 8.0
+   * killed in the middle of a write leaves it cut short and then refuses to
+   * start ("corrupted cluster config file"). A copy taken just before the kill
+   * lets a restart rejoin as the same node, as a crashed server whose disk
+   * survived would.
+   */
+  private keepClusterConfig(): void {
+    const config = join(this.dir, 'nodes.conf');
+    if (this.spec.cluster && existsSync(config)) copyFileSync(config, `${config}.before-kill`);
+  }
+
+  /** Puts back the copy of `nodes.conf` when the file lacks its whole last line (`vars currentEpoch …`), i.e. was cut short. */
+  private repairClusterConfig(): void {
+    const config = join(this.dir, 'nodes.conf');
+    const copy = `${config}.before-kill`;
+    if (!existsSync(config) || !existsSync(copy)) return;
+    if (!/^vars currentEpoch \d+ lastVoteEpoch \d+\s*$/m.test(readFileSync(config, 'utf8'))) copyFileSync(copy, config);
   }
 
   async restart(): Promise<void> {
