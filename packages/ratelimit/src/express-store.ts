@@ -1,15 +1,14 @@
 import {
   defineScript,
   driverFor,
-  durationSchema,
   InvalidOptionsError,
   Keyspace,
   namespaceSchema,
   parseOptions,
   type RedisDriver,
-  redisConnectionSchema,
 } from '@redkit/core';
 import { z } from 'zod';
+import { adapterStoreShape } from './adapter-store-options.js';
 import decrementHitsSource from './scripts/decrement-hits.lua';
 import getHitsSource from './scripts/get-hits.lua';
 import incrementWindowSource from './scripts/increment-window.lua';
@@ -21,17 +20,12 @@ const getHits = defineScript<[number, number] | []>('get-hits', getHitsSource);
 
 const storeOptionsSchema = z
   .object({
-    redis: redisConnectionSchema,
+    ...adapterStoreShape,
     /**
      * First part of every key (`<prefix>:{<client key>}`). Give each limiter
      * its own: two limiters with one prefix count the same hits.
      */
     prefix: namespaceSchema.default('rl'),
-    /**
-     * Bound on each call to Redis. By default the connection's own command
-     * timeout bounds it (`connect()` sets one), which costs no timer per call.
-     */
-    timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
   })
   .strict();
 

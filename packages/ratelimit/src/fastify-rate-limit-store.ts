@@ -2,17 +2,16 @@ import {
   type CallOptions,
   defineScript,
   driverFor,
-  durationSchema,
   escapeKeyPart,
   InvalidOptionsError,
   Keyspace,
   namespaceSchema,
   parseOptions,
   type RedisDriver,
-  redisConnectionSchema,
   warnIfEvictable,
 } from '@redkit/core';
 import { z } from 'zod';
+import { adapterStoreShape } from './adapter-store-options.js';
 import incrementWindowSource from './scripts/increment-window.lua';
 import readWindowSource from './scripts/read-window.lua';
 
@@ -21,11 +20,9 @@ const readWindow = defineScript<[number, number]>('read-window', readWindowSourc
 
 const storeOptionsSchema = z
   .object({
-    redis: redisConnectionSchema,
+    ...adapterStoreShape,
     /** Key prefix: keys are `<namespace>:{<client key>}:<route>`. @default "fastify-rate-limit" */
     namespace: namespaceSchema.default('fastify-rate-limit'),
-    /** Bound on each call to Redis. @default the client's command timeout */
-    timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
   })
   .strict();
 

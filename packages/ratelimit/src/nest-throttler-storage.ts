@@ -2,16 +2,15 @@ import {
   type CallOptions,
   defineScript,
   driverFor,
-  durationSchema,
   InvalidOptionsError,
   Keyspace,
   namespaceSchema,
   parseOptions,
   type RedisDriver,
-  redisConnectionSchema,
   warnIfEvictable,
 } from '@redkit/core';
 import { z } from 'zod';
+import { adapterStoreShape } from './adapter-store-options.js';
 import incrementThrottlerSource from './scripts/increment-throttler.lua';
 
 const incrementThrottler = defineScript<[number, number, number, number]>(
@@ -37,11 +36,9 @@ export interface ThrottlerStorageRecord {
 
 const storageOptionsSchema = z
   .object({
-    redis: redisConnectionSchema,
+    ...adapterStoreShape,
     /** Key prefix: keys are `<namespace>:{<throttler key>}:…`. @default "throttler" */
     namespace: namespaceSchema.default('throttler'),
-    /** Bound on each call to Redis. @default the client's command timeout */
-    timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
   })
   .strict();
 
