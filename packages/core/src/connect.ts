@@ -12,29 +12,41 @@ export interface NodeAddress {
   port: number;
 }
 
+/** The three deployments {@link connect} reaches. */
+export type ConnectionTopology = 'standalone' | 'sentinel' | 'cluster';
+
 /** What a connection URL says. */
 export interface ParsedConnectionUrl {
-  topology: 'standalone' | 'cluster';
+  topology: ConnectionTopology;
   tls: boolean;
+  /** The server (standalone), the seed nodes (cluster) or the sentinels (sentinel). */
   nodes: NodeAddress[];
   username?: string;
   password?: string;
   db?: number;
+  /** Sentinel: the name the sentinels monitor the primary under. */
+  masterName?: string;
+  /** Sentinel: connect to the primary (default) or to one of its replicas (`?role=replica`). */
+  role?: 'master' | 'replica';
 }
 
 const defaultPort = 6379;
-const schemes: Record<string, { topology: 'standalone' | 'cluster'; tls: boolean }> = {
+const defaultSentinelPort = 26379;
+const schemes: Record<string, { topology: ConnectionTopology; tls: boolean }> = {
   'redis:': { topology: 'standalone', tls: false },
   'rediss:': { topology: 'standalone', tls: true },
+  'redis+sentinel:': { topology: 'sentinel', tls: false },
+  'rediss+sentinel:': { topology: 'sentinel', tls: true },
   'redis+cluster:': { topology: 'cluster', tls: false },
   'rediss+cluster:': { topology: 'cluster', tls: true },
 };
+const schemeList = 'redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://';
 
 function urlError(message: string): InvalidOptionsError {
   return new InvalidOptionsError([{ path: 'url', message }], { context: 'connect()' });
 }
 
-function parseAddress(text: string, url: string): NodeAddress {
+function parseAddress(text: string, url: string, port = defaultPort): NodeAddress {
   let parsed: URL;
   try {
     parsed = new URL(`redis://${text}`);
@@ -45,25 +57,33 @@ function parseAddress(text: string, url: string): NodeAddress {
     throw urlError(`${JSON.stringify(text)} in ${JSON.stringify(url)} is not a host[:port]`);
   }
   const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
-  return { host, port: parsed.port ? Number(parsed.port) : defaultPort };
+  return { host, port: parsed.port ? Number(parsed.port) : port };
 }
 
 /**
- * Parses `redis://`, `rediss://` (TLS), `redis+cluster://` and
- * `rediss+cluster://` URLs. User and password (ACL) come before `@`,
- * percent-encoded; a standalone URL may end in `/<db>`; a cluster URL lists
- * seed nodes separated by commas.
+ * Parses `redis://`, `rediss://` (TLS), `redis+sentinel://`,
+ * `rediss+sentinel://`, `redis+cluster://` and `rediss+cluster://` URLs.
+ * User and password (ACL) come before `@`, percent-encoded; a standalone URL
+ * may end in `/<db>`; a cluster URL lists seed nodes separated by commas.
+ *
+ * A Sentinel URL lists the sentinels and ends in the name they monitor the
+ * primary under, optionally followed by a database:
+ * `redis+sentinel://[user:pass@]host:port,host:port/<master-name>[/<db>][?role=replica]`.
+ * Its user and password are those of the primary and replicas (give the
+ * sentinels' own with `sentinelUsername` / `sentinelPassword`); with
+ * `rediss+sentinel://`, both the sentinels and the data nodes speak TLS.
  *
  * @example
  * ```ts
  * parseConnectionUrl('redis+cluster://app:s3cret@10.0.0.1:7000,10.0.0.2:7000')
+ * parseConnectionUrl('redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster?role=replica')
  * ```
  */
 export function parseConnectionUrl(url: string): ParsedConnectionUrl {
   const schemeEnd = url.indexOf('//');
   const scheme = schemeEnd > 0 ? schemes[url.slice(0, schemeEnd)] : undefined;
   if (!scheme) {
-    throw urlError(`${JSON.stringify(url)} must start with redis://, rediss://, redis+cluster:// or rediss+cluster://`);
+    throw urlError(`${JSON.stringify(url)} must start with ${schemeList}`);
   }
   let rest = url.slice(schemeEnd + 2);
   const result: ParsedConnectionUrl = { ...scheme, nodes: [] };
@@ -79,23 +99,52 @@ export function parseConnectionUrl(url: string): ParsedConnectionUrl {
     if (password !== undefined) result.password = password;
   }
 
+  const question = rest.indexOf('?');
+  const query = question >= 0 ? rest.slice(question + 1) : undefined;
+  if (question >= 0) rest = rest.slice(0, question);
   const slash = rest.indexOf('/');
   const hosts = slash >= 0 ? rest.slice(0, slash) : rest;
   const path = slash >= 0 ? rest.slice(slash + 1) : '';
-  if (rest.includes('?')) throw urlError(`${JSON.stringify(url)}: query parameters are not supported`);
-  if (path !== '') {
-    if (!/^\d+$/.test(path)) throw urlError(`${JSON.stringify(url)}: the database must be a number, got "${path}"`);
-    if (scheme.topology === 'cluster') throw urlError(`${JSON.stringify(url)}: Redis Cluster has only database 0`);
-    result.db = Number(path);
+  if (scheme.topology === 'sentinel') {
+    parseSentinelPath(path, query, url, result);
+  } else {
+    if (query !== undefined) throw urlError(`${JSON.stringify(url)}: query parameters are not supported`);
+    if (path !== '') {
+      if (!/^\d+$/.test(path)) throw urlError(`${JSON.stringify(url)}: the database must be a number, got "${path}"`);
+      if (scheme.topology === 'cluster') throw urlError(`${JSON.stringify(url)}: Redis Cluster has only database 0`);
+      result.db = Number(path);
+    }
   }
 
   const addresses = hosts === '' ? [] : hosts.split(',');
   if (addresses.length === 0) throw urlError(`${JSON.stringify(url)} names no host`);
   if (scheme.topology === 'standalone' && addresses.length > 1) {
-    throw urlError(`${JSON.stringify(url)} lists several hosts; use redis+cluster:// for a cluster`);
+    throw urlError(
+      `${JSON.stringify(url)} lists several hosts; use redis+cluster:// for a cluster, redis+sentinel:// for sentinels`,
+    );
   }
-  result.nodes = addresses.map((address) => parseAddress(address, url));
+  const port = scheme.topology === 'sentinel' ? defaultSentinelPort : defaultPort;
+  result.nodes = addresses.map((address) => parseAddress(address, url, port));
   return result;
+}
+
+/** `<master-name>[/<db>]` and `?role=master|replica` of a Sentinel URL. */
+function parseSentinelPath(path: string, query: string | undefined, url: string, result: ParsedConnectionUrl): void {
+  const [name = '', db, ...extra] = path.split('/');
+  if (name === '') throw urlError(`${JSON.stringify(url)}: a Sentinel URL ends in /<master-name>`);
+  if (extra.length > 0) throw urlError(`${JSON.stringify(url)}: a Sentinel URL's path is /<master-name>[/<db>]`);
+  result.masterName = decodeURIComponent(name);
+  if (db !== undefined) {
+    if (!/^\d+$/.test(db)) throw urlError(`${JSON.stringify(url)}: the database must be a number, got "${db}"`);
+    result.db = Number(db);
+  }
+  for (const [key, value] of new URLSearchParams(query ?? '')) {
+    if (key !== 'role') throw urlError(`${JSON.stringify(url)}: unknown parameter "${key}" (only role is supported)`);
+    if (value !== 'master' && value !== 'replica') {
+      throw urlError(`${JSON.stringify(url)}: role must be master or replica, got "${value}"`);
+    }
+    result.role = value;
+  }
 }
 
 const portSchema = z.number().int().min(1).max(65535);
@@ -105,18 +154,28 @@ const nodeSchema = z.union([
 ]);
 
 /**
- * Options of {@link connect}. Give exactly one of `url`, `host` or `nodes`
- * (a cluster's seed nodes).
+ * Options of {@link connect}. Give exactly one of `url`, `host`, `nodes` (a
+ * cluster's seed nodes) or `sentinels` (with `masterName`).
  */
 export const connectOptionsSchema = z
   .object({
-    /** `redis://`, `rediss://`, `redis+cluster://` or `rediss+cluster://` URL. */
+    /** `redis://`, `rediss://`, `redis+sentinel://`, `rediss+sentinel://`, `redis+cluster://` or `rediss+cluster://` URL. */
     url: z.string().optional(),
     host: z.string().min(1).optional(),
     /** @default 6379 */
     port: portSchema.optional(),
     /** Seed nodes of a Redis Cluster: `{ host, port }` or `"host:port"`. */
     nodes: z.array(nodeSchema).min(1).optional(),
+    /** Sentinels watching the primary: `{ host, port }` or `"host:port"` (26379 when no port is given). */
+    sentinels: z.array(nodeSchema).min(1).optional(),
+    /** Sentinel: the name the sentinels monitor the primary under (ioredis's `name`). */
+    masterName: z.string().min(1).optional(),
+    /** Sentinel: connect to the primary, or to a replica for reads. @default "master" */
+    role: z.enum(['master', 'replica']).optional(),
+    /** Sentinel: ACL user of the sentinels themselves (`username` is that of the data nodes). */
+    sentinelUsername: z.string().min(1).optional(),
+    /** Sentinel: password of the sentinels themselves. */
+    sentinelPassword: z.string().optional(),
     /** ACL user name. */
     username: z.string().min(1).optional(),
     password: z.string().optional(),
@@ -162,13 +221,28 @@ export const connectOptionsSchema = z
   })
   .strict()
   .superRefine((options, ctx) => {
-    const given = (['url', 'host', 'nodes'] as const).filter((field) => options[field] !== undefined);
+    const given = (['url', 'host', 'nodes', 'sentinels'] as const).filter((field) => options[field] !== undefined);
     if (given.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         path: given[1] ? [given[1]] : ['url'],
-        message: `give exactly one of url, host or nodes (got ${given.length ? given.join(', ') : 'none'})`,
+        message: `give exactly one of url, host, nodes or sentinels (got ${given.length ? given.join(', ') : 'none'})`,
       });
+    }
+    const sentinelUrl = options.url !== undefined && /^rediss?\+sentinel:/.test(options.url);
+    if (options.sentinels !== undefined && options.masterName === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['masterName'], message: 'is required with sentinels' });
+    }
+    if (options.sentinels === undefined && !sentinelUrl) {
+      for (const field of ['masterName', 'role', 'sentinelUsername', 'sentinelPassword'] as const) {
+        if (options[field] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: 'applies to Sentinel only (sentinels or a redis+sentinel:// URL)',
+          });
+        }
+      }
     }
     if (options.reconnect.minDelay > options.reconnect.maxDelay) {
       ctx.addIssue({ code: 'custom', path: ['reconnect', 'minDelay'], message: 'must not exceed maxDelay' });
@@ -180,9 +254,10 @@ export type ConnectOptions = z.input<typeof connectOptionsSchema>;
 
 /** What {@link connect} hands to ioredis, exposed for inspection and tests. */
 export interface ResolvedConnection {
-  topology: 'standalone' | 'cluster';
+  topology: ConnectionTopology;
+  /** The server (standalone), the seed nodes (cluster) or the sentinels (sentinel). */
   nodes: NodeAddress[];
-  /** Options of each server connection. */
+  /** Options of each server connection (for Sentinel, with the `sentinels` and `name` ioredis asks). */
   redisOptions: RedisOptions;
   /** Options of the cluster client (cluster only). */
   clusterOptions?: ClusterOptions;
@@ -197,8 +272,18 @@ function backoff(minDelay: number, maxDelay: number): (attempt: number) => numbe
   };
 }
 
-function parseNode(node: string | NodeAddress): NodeAddress {
-  return typeof node === 'string' ? parseAddress(node, node) : node;
+function parseNode(node: string | NodeAddress, port = defaultPort): NodeAddress {
+  return typeof node === 'string' ? parseAddress(node, node, port) : node;
+}
+
+/**
+ * A reply that says the command did not run because the node is a replica:
+ * the primary it was connected to has been demoted (a Sentinel failover while
+ * this client's connection to it stayed open). Reconnecting asks the sentinels
+ * for the new primary, and re-sending is safe since nothing ran.
+ */
+function demotedPrimary(error: Error): 1 | 2 | false {
+  return error.message.startsWith('READONLY') ? 2 : false;
 }
 
 /**
@@ -215,9 +300,12 @@ export function resolveConnection(input: string | ConnectOptions): ResolvedConne
   }
   const options = parseOptions(connectOptionsSchema, typeof input === 'string' ? { url: input } : input, 'connect()');
   const fromUrl = options.url === undefined ? undefined : parseConnectionUrl(options.url);
-  const topology = fromUrl?.topology ?? (options.nodes ? 'cluster' : 'standalone');
+  const topology = fromUrl?.topology ?? (options.nodes ? 'cluster' : options.sentinels ? 'sentinel' : 'standalone');
   const nodes = fromUrl?.nodes ??
-    options.nodes?.map(parseNode) ?? [{ host: options.host as string, port: options.port ?? defaultPort }];
+    options.nodes?.map((node) => parseNode(node)) ??
+    options.sentinels?.map((node) => parseNode(node, defaultSentinelPort)) ?? [
+      { host: options.host as string, port: options.port ?? defaultPort },
+    ];
   if (topology === 'cluster' && options.db !== undefined && options.db !== 0) {
     throw new InvalidOptionsError([{ path: 'db', message: 'Redis Cluster has only database 0' }], {
       context: 'connect()',
@@ -262,6 +350,37 @@ export function resolveConnection(input: string | ConnectOptions): ResolvedConne
     };
   }
 
+  if (topology === 'sentinel') {
+    const sentinelUsername = options.sentinelUsername;
+    const sentinelPassword = options.sentinelPassword;
+    const role = (options.role ?? fromUrl?.role) === 'replica' ? 'slave' : 'master';
+    return {
+      topology,
+      nodes,
+      redisOptions: {
+        ...redisOptions,
+        sentinels: nodes,
+        name: options.masterName ?? fromUrl?.masterName,
+        role,
+        db: options.db ?? fromUrl?.db ?? 0,
+        ...(sentinelUsername !== undefined ? { sentinelUsername } : {}),
+        ...(sentinelPassword !== undefined ? { sentinelPassword } : {}),
+        ...(tls ? { sentinelTLS: tls, enableTLSForSentinelMode: true } : {}),
+        // Asking the sentinels is bounded like any command, and retried with the same backoff.
+        sentinelCommandTimeout: options.commandTimeout,
+        sentinelRetryStrategy: retry,
+        retryStrategy: retry,
+        // Listen for the sentinels' +switch-master and move at once, rather
+        // than only when the old primary's connection breaks.
+        failoverDetector: true,
+        // (A replica connection refuses writes by design: no reconnect there.)
+        ...(role === 'master' ? { reconnectOnError: demotedPrimary } : {}),
+        enableAutoPipelining: options.autoPipelining,
+        ...(options.ioredis as RedisOptions | undefined),
+      },
+    };
+  }
+
   const clusterOptions: ClusterOptions = {
     redisOptions,
     clusterRetryStrategy: retry,
@@ -297,6 +416,7 @@ export function resolveConnection(input: string | ConnectOptions): ResolvedConne
  * ```ts
  * const redis = connect('redis://localhost:6379')
  * const cluster = connect('redis+cluster://10.0.0.1:7000,10.0.0.2:7000')
+ * const primary = connect('redis+sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/mymaster')
  * const acl = connect({ url: 'rediss://app:s3cret@cache.internal:6380/2', commandTimeout: '500ms' })
  * ```
  */
@@ -308,10 +428,15 @@ export function connect(urlOrOptions: string | ConnectOptions): RedisConnection 
   const address = resolved.nodes.map(({ host, port }) =>
     host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
   );
+
   const client =
     resolved.topology === 'cluster'
       ? new Cluster(resolved.nodes, resolved.clusterOptions)
       : new Redis(resolved.redisOptions);
-  watchConnection(client, address.join(','));
+  const label =
+    resolved.topology === 'sentinel'
+      ? `the primary "${resolved.redisOptions.name}" of sentinels ${address.join(',')}`
+      : address.join(',');
+  watchConnection(client, label);
   return client;
 }

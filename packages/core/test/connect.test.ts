@@ -7,8 +7,9 @@ import {
   resolveConnection,
 } from '@redkit/core';
 import { createAclUser, type StandaloneRedis, startStandalone } from '@redkit/testing';
+import { testServer } from '@redkit/testing/vitest';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('parseConnectionUrl', () => {
   it.each([
@@ -119,8 +120,8 @@ describe('resolveConnection', () => {
   });
 
   it.each([
-    [{}, 'url: give exactly one of url, host or nodes (got none)'],
-    [{ url: 'redis://h', host: 'h' }, 'host: give exactly one of url, host or nodes'],
+    [{}, 'url: give exactly one of url, host, nodes or sentinels (got none)'],
+    [{ url: 'redis://h', host: 'h' }, 'host: give exactly one of url, host, nodes or sentinels'],
     [{ host: 'h', port: 70_000 }, 'port: '],
     [{ host: 'h', commandTimeout: '-1s' }, 'commandTimeout: "-1s" is not a duration'],
     [{ host: 'h', commandTimeout: 0 }, 'commandTimeout: must be greater than 0'],
@@ -210,7 +211,7 @@ describe('connect against real servers', () => {
   });
 
   it('connects to the cluster from a redis+cluster:// URL', async () => {
-    const cluster = connect(inject('redkit').cluster.url as `redis+cluster://${string}`);
+    const cluster = connect(testServer('cluster').url as `redis+cluster://${string}`);
     try {
       expect(cluster.isCluster).toBe(true);
       await cluster.set('connect:{cluster}:k', 'v');
