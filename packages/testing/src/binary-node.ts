@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminCall, waitFor } from './admin.js';
@@ -129,7 +129,7 @@ export class BinaryNode implements RedisNode {
       'repl-diskless-sync': 'yes',
       'repl-diskless-sync-delay': '0',
     };
-    const args = [...toArgs(settings), ...this.spec.args];
+    const args = this.spec.sentinel ? this.sentinelArgs() : [...toArgs(settings), ...this.spec.args];
     this.repairClusterConfig();
     const child = spawn(server, args, { stdio: 'ignore' });
     this.child = child;
@@ -161,6 +161,24 @@ export class BinaryNode implements RedisNode {
       if (spawnError) throw new HarnessError(`cannot run redis-server: ${spawnError.message}`, { cause: spawnError });
       throw error;
     });
+  }
+
+  /** A sentinel reads (and rewrites) a config file; it is written once, at the first start. */
+  private sentinelArgs(): string[] {
+    const config = join(this.dir, 'sentinel.conf');
+    if (!existsSync(config)) {
+      const lines = [
+        `port ${this.port}`,
+        `bind ${this.host}`,
+        `dir ${this.dir}`,
+        `logfile ${join(this.dir, 'redis.log')}`,
+        'daemonize no',
+        'protected-mode no',
+        ...(this.spec.sentinel ?? []),
+      ];
+      writeFileSync(config, `${lines.join('\n')}\n`);
+    }
+    return [config, '--sentinel'];
   }
 
   async kill(): Promise<void> {

@@ -5,6 +5,16 @@ import { type Backend, type BackendName, selectBackend } from './backend.js';
 import { toArgs } from './binary-node.js';
 import { HarnessError } from './errors.js';
 import type { RedisNode } from './node.js';
+import {
+  type FailoverOptions,
+  type FailoverResult,
+  probeWrite,
+  type ReplicatedRedis,
+  type ResyncOptions,
+  type ResyncResult,
+  replicaOffset,
+  resyncReplica,
+} from './replication.js';
 import { type ClientOptions, ClientTracker } from './standalone.js';
 
 export interface ClusterOptions {
@@ -36,55 +46,9 @@ export interface ClusterNodeInfo {
   readonly failing: boolean;
 }
 
-export interface FailoverOptions {
-  /**
-   * `kill`: SIGKILL the master and wait for its replica's promotion (what a
-   * crash does). `manual`: `CLUSTER FAILOVER` on its replica (a planned switch
-   * without data loss). @default "kill"
-   */
-  mode?: 'kill' | 'manual';
-  /** After a kill, restart the old master so it rejoins as a replica. @default true */
-  rejoin?: boolean;
-}
-
-export interface ResyncOptions {
-  /**
-   * Repeat the resync until it leaves the replica in the state a Redis 7.0
-   * diskless full sync sometimes does: link up, but its master streams
-   * nothing to it until the replica's next acknowledgement, up to about 1 s
-   * later (see {@link ResyncResult.streaming}). Writes made in that window
-   * exist on the master only: the worst case for a failover test.
-   * @default false
-   */
-  stalled?: boolean;
-}
-
-export interface ResyncResult {
-  /** From the first fault to the replica's link being up again (the last attempt). */
-  readonly durationMs: number;
-  /** Full resyncs made (more than one only with `stalled`). */
-  readonly attempts: number;
-  /**
-   * Whether a write made on the master right after the link came up reached
-   * the replica within 200 ms. `false`: the master has not yet
-   * started streaming to it (it waits for the replica's first acknowledgement
-   * after the transfer, and missed it).
-   */
-  readonly streaming: boolean;
-}
-
-/** How long `resync` waits for a probe write to reach the replica before calling it stalled. */
-const streamProbeMs = 200;
-
-export interface FailoverResult {
-  /** The replica that is now master. */
-  readonly promoted: RedisNode;
-  /** From the fault to the promoted replica serving with `cluster_state:ok`. */
-  readonly durationMs: number;
-}
-
 /** A cluster started by the harness. */
-export interface RedisCluster {
+export interface RedisCluster extends ReplicatedRedis {
+  readonly kind: 'cluster';
   readonly backend: BackendName;
   /** Every node, masters and replicas, in start order. */
   readonly nodes: readonly RedisNode[];
@@ -149,6 +113,7 @@ function parseClusterNodes(text: string, nodes: readonly RedisNode[]): ClusterNo
 }
 
 class HarnessCluster implements RedisCluster {
+  readonly kind = 'cluster' as const;
   readonly backend: BackendName;
   readonly nodes: readonly RedisNode[];
   readonly nodeTimeoutMs: number;
@@ -283,26 +248,13 @@ class HarnessCluster implements RedisCluster {
   }
 
   async resync(replica: RedisNode, options: ResyncOptions = {}): Promise<ResyncResult> {
-    const { stalled = false } = options;
     const topology = await this.topology();
     const self = topology.find((info) => info.node === replica);
     const master = topology.find((info) => info.id === self?.masterId && info.role === 'master');
     if (self?.role !== 'replica' || !master) {
       throw new HarnessError(`${replica.address} is not a replica of a live master`);
     }
-    const probeKey = probeKeyFor(master.slots);
-    // About a third of diskless full syncs stall on Redis 7.0; 20 tries all fail to stall once in ~1,000 calls.
-    const maxAttempts = stalled ? 20 : 1;
-    for (let attempt = 1; ; attempt++) {
-      const started = Date.now();
-      await forceFullSync(master.node, replica, probeKey);
-      const durationMs = Date.now() - started;
-      const streaming = await receivesWrites(master.node, replica, probeKey);
-      if (!stalled || !streaming) return { durationMs, attempts: attempt, streaming };
-      if (attempt >= maxAttempts) {
-        throw new HarnessError(`${replica.address} kept streaming after ${attempt} full resyncs; it never stalled`);
-      }
-    }
+    return resyncReplica(master.node, replica, probeKeyFor(master.slots), options);
   }
 
   async failover(master: RedisNode, options: FailoverOptions = {}): Promise<FailoverResult> {
@@ -362,72 +314,6 @@ function probeKeyFor(slots: readonly (readonly [number, number])[]): string {
     if (slots.some(([from, to]) => slot >= from && slot <= to)) return key;
   }
   throw new HarnessError("no probe key found for the master's slots");
-}
-
-/**
- * Makes one write on `master` that leaves no data behind (a script that sets
- * and deletes `key`, replicated as one transaction) and returns the master's
- * replication offset after it.
- */
-async function probeWrite(master: RedisNode, key: string): Promise<number> {
-  await adminCall(master.host, master.port, [
-    'EVAL',
-    "redis.call('SET', KEYS[1], '1') redis.call('DEL', KEYS[1])",
-    1,
-    key,
-  ]);
-  const info = parseInfo(await adminCall(master.host, master.port, ['INFO', 'replication']));
-  return Number(info.get('master_repl_offset'));
-}
-
-/** The replication offset a replica has processed (-1 while it is not linked). */
-async function replicaOffset(replica: RedisNode): Promise<number> {
-  const info = parseInfo(await adminCall(replica.host, replica.port, ['INFO', 'replication']));
-  if (info.get('master_link_status') !== 'up') return -1;
-  return Number(info.get('slave_repl_offset'));
-}
-
-/** Whether a probe write on `master` reaches `replica` within {@link streamProbeMs}. */
-async function receivesWrites(master: RedisNode, replica: RedisNode, key: string): Promise<boolean> {
-  const target = await probeWrite(master, key);
-  const deadline = Date.now() + streamProbeMs;
-  for (;;) {
-    if ((await replicaOffset(replica)) >= target) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/**
- * Forces a full resync of `replica`: while it is down, the master's backlog
- * is shrunk to its minimum and more than that is written (a probe key, then
- * deleted), so the offset the replica asks to continue from is gone; then it
- * is restarted. Resolves once its link is up and no sync is in progress.
- */
-async function forceFullSync(master: RedisNode, replica: RedisNode, key: string): Promise<void> {
-  const call = (args: (string | number)[]) => adminCall(master.host, master.port, args);
-  const [, backlogSize] = (await call(['CONFIG', 'GET', 'repl-backlog-size'])) as [string, string];
-  await call(['CONFIG', 'SET', 'repl-backlog-size', String(16 * 1024)]);
-  try {
-    await replica.kill();
-    // Redis keeps at least one 16 KB block beyond the backlog size; 4 × 64 KB leaves no doubt.
-    const filler = 'x'.repeat(64 * 1024);
-    for (let i = 0; i < 4; i++) await call(['SET', key, filler]);
-    await call(['DEL', key]);
-  } finally {
-    await call(['CONFIG', 'SET', 'repl-backlog-size', backlogSize]);
-  }
-  await replica.restart();
-  const timeoutMs = 10_000;
-  await waitFor(
-    async () => {
-      const info = parseInfo(await adminCall(replica.host, replica.port, ['INFO', 'replication']));
-      return info.get('master_link_status') === 'up' && info.get('master_sync_in_progress') === '0';
-    },
-    timeoutMs,
-    () => `${replica.address} did not link up with ${master.address} within ${timeoutMs}ms after a full resync`,
-    5,
-  );
 }
 
 /**

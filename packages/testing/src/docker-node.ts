@@ -190,6 +190,7 @@ export async function dockerBackend(): Promise<Backend> {
   };
 
   async function startContainer(spec: NodeSpec): Promise<DockerNode> {
+    if (spec.sentinel) return startSentinelContainer(spec.sentinel);
     const port = await freePort({ busPort: spec.cluster });
     const tls = spec.tls ? certificateFiles() : undefined;
     const listen: Record<string, string> = tls
@@ -232,5 +233,20 @@ export async function dockerBackend(): Promise<Backend> {
     const node = new DockerNode(port, container, runtime);
     node.ca = tls?.cert;
     return node;
+  }
+
+  /** A sentinel reads and rewrites its config file, so it gets one in the container. */
+  async function startSentinelContainer(lines: readonly string[]): Promise<DockerNode> {
+    const port = await freePort({ busPort: false });
+    const config = [`port ${port}`, 'bind 127.0.0.1', 'dir /sentinel', 'protected-mode no', ...lines].join('\n');
+    const container = await new testcontainers.GenericContainer(image)
+      .withCopyContentToContainer([{ content: `${config}\n`, target: '/sentinel/sentinel.conf', mode: 0o666 }])
+      .withNetworkMode('host')
+      .withLabels({ [harnessContainerLabel]: String(process.pid) })
+      .withCommand([serverBin, '/sentinel/sentinel.conf', '--sentinel'])
+      .withWaitStrategy(testcontainers.Wait.forLogMessage(/Sentinel ID is/))
+      .start();
+    reap.container(container.getId());
+    return new DockerNode(port, container, runtime);
   }
 }

@@ -6,9 +6,11 @@ export interface ExternalServers {
   standaloneUrl?: string;
   /** From `REDIS_CLUSTER_NODES` (`host:port,host:port`), as a `redis+cluster://` URL. */
   clusterUrl?: string;
+  /** From `REDIS_SENTINEL_URL` (`redis+sentinel://host:port,…/<master-name>`). */
+  sentinelUrl?: string;
 }
 
-/** Reads `REDIS_URL` and `REDIS_CLUSTER_NODES`; validates them so a typo fails loudly. */
+/** Reads `REDIS_URL`, `REDIS_SENTINEL_URL` and `REDIS_CLUSTER_NODES`; validates them so a typo fails loudly. */
 export function externalServers(env: NodeJS.ProcessEnv = process.env): ExternalServers {
   const servers: ExternalServers = {};
   if (env.REDIS_URL) {
@@ -21,6 +23,12 @@ export function externalServers(env: NodeJS.ProcessEnv = process.env): ExternalS
       : `redis+cluster://${env.REDIS_CLUSTER_NODES}`;
     parseConnectionUrl(url);
     servers.clusterUrl = url;
+  }
+  if (env.REDIS_SENTINEL_URL) {
+    if (parseConnectionUrl(env.REDIS_SENTINEL_URL).topology !== 'sentinel') {
+      throw new Error(`REDIS_SENTINEL_URL must be a redis+sentinel:// URL, got ${env.REDIS_SENTINEL_URL}`);
+    }
+    servers.sentinelUrl = env.REDIS_SENTINEL_URL;
   }
   return servers;
 }

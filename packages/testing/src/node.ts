@@ -30,4 +30,11 @@ export interface NodeSpec {
   cluster: boolean;
   /** Serve TLS only, with a self-signed certificate for 127.0.0.1 (binary backend). */
   tls?: boolean;
+  /**
+   * Run as a sentinel (`redis-server <config> --sentinel`) with these config
+   * lines (`sentinel monitor …`); `args` are ignored. The file is written at
+   * the first start only: a sentinel rewrites it with what it learned, and a
+   * restarted sentinel starts from that, as a real one would (binary backend).
+   */
+  sentinel?: readonly string[];
 }

@@ -4,16 +4,39 @@ import { afterAll, afterEach, describe, inject } from 'vitest';
 import { serverLine } from './binaries.js';
 import { type RedisCluster, startCluster } from './cluster.js';
 import { externalServers } from './external.js';
+import { type RedisSentinel, startSentinel } from './sentinel.js';
 import { type ClientOptions, ClientTracker, type StandaloneRedis, startStandalone } from './standalone.js';
 
-/** The two topologies every pattern is tested against. */
-export type Topology = 'standalone' | 'cluster';
+/** The three deployments every pattern is tested against. */
+export type Topology = 'standalone' | 'sentinel' | 'cluster';
 
-/** What the global setup provides to every test file. */
-export interface RedkitTestServers {
-  standalone: { url: string; source: 'harness' | 'external' };
-  cluster: { url: string; source: 'harness' | 'external' };
+const allTopologies: readonly Topology[] = ['standalone', 'sentinel', 'cluster'];
+
+/**
+ * The topologies this run tests: `REDKIT_TEST_TOPOLOGIES` (a comma-separated
+ * list, e.g. `cluster`), else all three.
+ */
+export function testedTopologies(env: NodeJS.ProcessEnv = process.env): Topology[] {
+  const listed = env.REDKIT_TEST_TOPOLOGIES?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (!listed || listed.length === 0) return [...allTopologies];
+  for (const name of listed) {
+    if (!allTopologies.includes(name as Topology)) {
+      throw new Error(`REDKIT_TEST_TOPOLOGIES lists "${name}"; the topologies are ${allTopologies.join(', ')}`);
+    }
+  }
+  return allTopologies.filter((topology) => listed.includes(topology));
 }
+
+/** Where one topology's server is. */
+export interface TestServer {
+  url: string;
+  source: 'harness' | 'external';
+}
+
+/** What the global setup provides to every test file: the server of each tested topology. */
+export type RedkitTestServers = Partial<Record<Topology, TestServer>>;
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,9 +50,11 @@ interface ProvideTarget {
 }
 
 /**
- * Vitest `globalSetup`: starts one standalone server and one cluster of 3
- * masters + 3 replicas for the whole run (or uses `REDIS_URL` /
- * `REDIS_CLUSTER_NODES`) and provides their addresses to test files.
+ * Vitest `globalSetup`: starts one standalone server, one Sentinel setup (a
+ * primary, a replica and 3 sentinels) and one cluster of 3 masters + 3
+ * replicas for the whole run (or uses `REDIS_URL`, `REDIS_SENTINEL_URL`,
+ * `REDIS_CLUSTER_NODES`), and provides their addresses to test files.
+ * `REDKIT_TEST_TOPOLOGIES` (e.g. `standalone,cluster`) starts only those.
  *
  * @example
  * ```ts
@@ -39,44 +64,62 @@ interface ProvideTarget {
  */
 export async function setup(project: ProvideTarget): Promise<() => Promise<void>> {
   const external = externalServers();
-  const started: (StandaloneRedis | RedisCluster)[] = [];
-  try {
-    const startedAt = performance.now();
-    const timed = async <T>(start: () => Promise<T>): Promise<[T, number]> => [
-      await start(),
-      Math.round(performance.now() - startedAt),
-    ];
-    const [standaloneTimed, clusterTimed] = await Promise.all([
-      external.standaloneUrl ? undefined : timed(() => startStandalone()),
-      external.clusterUrl ? undefined : timed(() => startCluster({ masters: 3, replicasPerMaster: 1 })),
-    ]);
-    const [standalone, cluster] = [standaloneTimed?.[0], clusterTimed?.[0]];
-    // One line in the run's log says what the tests run against (CI runs several passes).
-    const backend = standalone?.backend ?? cluster?.backend;
-    if (backend) {
-      const parts = [
-        standaloneTimed && `standalone up in ${standaloneTimed[1]} ms`,
-        clusterTimed && `cluster of 3 masters + 3 replicas up in ${clusterTimed[1]} ms`,
-      ].filter(Boolean);
-      process.stdout.write(`redkit test servers: ${serverLine()} on the ${backend} backend; ${parts.join(', ')}\n`);
-    }
-    if (standalone) started.push(standalone);
-    if (cluster) started.push(cluster);
-    project.provide('redkit', {
-      standalone: standalone
-        ? { url: standalone.url, source: 'harness' }
-        : { url: external.standaloneUrl as string, source: 'external' },
-      cluster: cluster
-        ? { url: cluster.url, source: 'harness' }
-        : { url: external.clusterUrl as string, source: 'external' },
-    });
-  } catch (error) {
+  const externalUrls: Record<Topology, string | undefined> = {
+    standalone: external.standaloneUrl,
+    sentinel: external.sentinelUrl,
+    cluster: external.clusterUrl,
+  };
+  const starters: Record<Topology, () => Promise<StandaloneRedis | RedisSentinel | RedisCluster>> = {
+    standalone: () => startStandalone(),
+    sentinel: () => startSentinel(),
+    cluster: () => startCluster({ masters: 3, replicasPerMaster: 1 }),
+  };
+  const labels: Record<Topology, string> = {
+    standalone: 'standalone',
+    sentinel: 'sentinel (primary + replica, 3 sentinels)',
+    cluster: 'cluster of 3 masters + 3 replicas',
+  };
+  const started: (StandaloneRedis | RedisSentinel | RedisCluster)[] = [];
+  const servers: RedkitTestServers = {};
+  const timings: string[] = [];
+  const startedAt = performance.now();
+  const results = await Promise.allSettled(
+    testedTopologies().map(async (topology) => {
+      const url = externalUrls[topology];
+      if (url) {
+        servers[topology] = { url, source: 'external' };
+        return;
+      }
+      const server = await starters[topology]();
+      started.push(server);
+      servers[topology] = { url: server.url, source: 'harness' };
+      timings.push(`${labels[topology]} up in ${Math.round(performance.now() - startedAt)} ms`);
+    }),
+  );
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure) {
     await Promise.all(started.map((server) => server.stop()));
-    throw error;
+    throw (failure as PromiseRejectedResult).reason;
   }
+  // One line in the run's log says what the tests run against (CI runs several passes).
+  const backend = started[0]?.backend;
+  if (backend) {
+    process.stdout.write(`redkit test servers: ${serverLine()} on the ${backend} backend; ${timings.join(', ')}\n`);
+  }
+  project.provide('redkit', servers);
   return async () => {
     await Promise.all(started.map((server) => server.stop()));
   };
+}
+
+/**
+ * The server of one topology that the global setup started (or was given).
+ * @throws when this run does not test that topology (`REDKIT_TEST_TOPOLOGIES`).
+ */
+export function testServer(topology: Topology): TestServer {
+  const server = inject('redkit')[topology];
+  if (!server) throw new Error(`the global setup started no ${topology} server (is it in REDKIT_TEST_TOPOLOGIES?)`);
+  return server;
 }
 
 /** What a test body gets for one topology. */
@@ -84,6 +127,11 @@ export interface TopologyContext {
   readonly topology: Topology;
   /** URL of the shared server or cluster of this run. */
   readonly url: string;
+  /**
+   * Replicas of each master of the shared server: 0 standalone, 1 for the
+   * Sentinel primary and for each cluster master.
+   */
+  readonly replicas: number;
   /** A key namespace unique to this describe block and topology. */
   readonly namespace: string;
   /** A new client (a separate connection), closed after the block. */
@@ -93,7 +141,8 @@ export interface TopologyContext {
 }
 
 /**
- * Declares the same tests for a standalone server and for the cluster. Each
+ * Declares the same tests for each tested topology: a standalone server, a
+ * Sentinel-managed primary and a cluster (see {@link testedTopologies}). Each
  * gets its own namespace and clients, closed after the block.
  *
  * @example
@@ -106,15 +155,15 @@ export interface TopologyContext {
  * ```
  */
 export function describeTopologies(name: string, body: (context: TopologyContext) => void): void {
-  for (const topology of ['standalone', 'cluster'] as const) {
+  for (const topology of testedTopologies()) {
     describe(`${name} [${topology}]`, () => {
-      const servers = inject('redkit');
-      const url = servers[topology].url;
+      const url = testServer(topology).url;
       const tracker = new ClientTracker();
       let shared: RedisConnection | undefined;
       const context: TopologyContext = {
         topology,
         url,
+        replicas: topology === 'standalone' ? 0 : 1,
         namespace: `test:${topology}:${randomUUID().slice(0, 8)}`,
         client: (options) => tracker.track(connect({ ...options, url })),
         get redis() {
