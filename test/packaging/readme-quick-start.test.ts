@@ -3,7 +3,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, inject, it } from 'vitest';
+import { testServer } from '@redkit/testing/vitest';
+import { describe, expect, it } from 'vitest';
 
 /**
  * Runs the quick start of every package README exactly as written, against the
@@ -42,7 +43,7 @@ describe('README quick starts', () => {
     // Outside any tsconfig, so @redkit/* resolve to the built packages like an install would.
     const { stderr } = await run(join(repoRoot, 'node_modules', '.bin', 'tsx'), [file], {
       cwd: scratch,
-      env: { ...process.env, REDIS_URL: inject('redkit').standalone.url },
+      env: { ...process.env, REDIS_URL: testServer('standalone').url },
       timeout: 60_000,
     });
     expect(stderr).toBe('');

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { RedisConnection } from '@redkit/core';
-import { describeTopologies } from '@redkit/testing/vitest';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeTopologies, testServer } from '@redkit/testing/vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { ProductsController } from '../src/products/products.controller.js';
 import { ProductsRepository } from '../src/products/products.repository.js';
@@ -165,7 +165,7 @@ describe('src/main.ts, as `npx tsx src/main.ts` runs it', () => {
     const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
     const started = spawn(tsx, ['src/main.ts'], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, REDIS_URL: inject('redkit').standalone.url, PORT: '0', SESSION_SECRET: 'test' },
+      env: { ...process.env, REDIS_URL: testServer('standalone').url, PORT: '0', SESSION_SECRET: 'test' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = started;

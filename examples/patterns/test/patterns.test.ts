@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, inject, it } from 'vitest';
+import { testServer } from '@redkit/testing/vitest';
+import { describe, expect, it } from 'vitest';
 
 /**
  * Runs every example in src/ as a user would (`npx tsx src/<name>.ts` in this
@@ -56,7 +57,7 @@ describe('pattern examples', () => {
   it.each(examples)('%s runs as written', async (name) => {
     const { stdout, stderr } = await run(tsx, [`src/${name}`], {
       cwd: here,
-      env: { ...process.env, REDIS_URL: inject('redkit').standalone.url },
+      env: { ...process.env, REDIS_URL: testServer('standalone').url },
       timeout: 30_000,
     });
     expect(stderr).toBe('');

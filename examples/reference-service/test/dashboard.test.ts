@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { testServer } from '@redkit/testing/vitest';
 import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../src/server.js';
 import { startTraffic, type Traffic } from '../src/traffic.js';
 import { startTestService } from './helpers.js';
@@ -27,7 +28,7 @@ describe('live dashboard in headless Chromium', () => {
       throw new Error(`${chromiumPath} not found: install Debian's chromium (apt-get install chromium); .ci/run does`);
     }
     [service, browser] = await Promise.all([
-      startTestService(inject('redkit').standalone.url),
+      startTestService(testServer('standalone').url),
       chromium.launch({
         executablePath: chromiumPath,
         args: [

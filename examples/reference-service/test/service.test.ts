@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { testServer } from '@redkit/testing/vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningService } from '../src/server.js';
 import { Browser, startTestService } from './helpers.js';
 
@@ -8,7 +9,7 @@ describe('reference service', () => {
   let admin: Browser;
 
   beforeAll(async () => {
-    service = await startTestService(inject('redkit').standalone.url, {
+    service = await startTestService(testServer('standalone').url, {
       config: { limits: { orders: { limit: 3, windowMs: 10_000 } } },
     });
     admin = new Browser(service.url);

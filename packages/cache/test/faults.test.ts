@@ -1,5 +1,5 @@
 import { Cache } from '@redkit/cache';
-import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
@@ -67,16 +67,16 @@ describe.each(['killed', 'paused'] as const)('Redis %s (standalone)', (fault) =>
   }, 60_000);
 });
 
-describe('a master failover in the middle of loads (cluster)', () => {
-  let cluster: RedisCluster;
+describe.each(['sentinel', 'cluster'] as const)('a master failover in the middle of loads (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
-  afterAll(() => cluster?.stop());
+  afterAll(() => deployment?.stop());
 
   it('keeps serving: every getOrSet returns the right value during and after a failover', async () => {
     const cache = new Cache({
-      redis: cluster.client(),
+      redis: deployment.client(),
       timeout: 1_000,
       ttl: '1m',
       breaker: { failures: 5, cooldown: 1_000 },
@@ -96,8 +96,8 @@ describe('a master failover in the middle of loads (cluster)', () => {
       }
     });
     await sleep(300);
-    const master = await cluster.masterOf('cache:{w0:1}:e');
-    await cluster.failover(master, { mode: 'kill' });
+    const master = await deployment.masterOf('cache:{w0:1}:e');
+    await deployment.failover(master, { mode: 'kill' });
     await sleep(1_000);
     running = false;
     await Promise.all(workers);

@@ -1,7 +1,13 @@
 import { Cache, SinkTimeoutError, type WriteBehindWrite } from '@redkit/cache';
 import { InvalidOptionsError, RedisUnavailableError } from '@redkit/core';
 import { StreamQueue } from '@redkit/queue';
-import { createAclUser, type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import {
+  createAclUser,
+  type ReplicatedRedis,
+  type StandaloneRedis,
+  startReplicated,
+  startStandalone,
+} from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -365,19 +371,19 @@ describe('write-behind with Redis down (standalone)', () => {
   });
 });
 
-describe('write-behind across a master failover (cluster)', () => {
-  let cluster: RedisCluster;
+describe.each(['sentinel', 'cluster'] as const)('write-behind across a master failover (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
-  afterAll(() => cluster?.stop());
+  afterAll(() => deployment?.stop());
 
   it('writes retried through the failover all reach the sink: every key ends at its newest acknowledged version', async () => {
     const writeBehind = { partitions: 3 };
-    const writer = new Cache({ redis: cluster.client(), namespace: 'fo', writeBehind, timeout: 1_000 });
+    const writer = new Cache({ redis: deployment.client(), namespace: 'fo', writeBehind, timeout: 1_000 });
     const table = new VersionedTable();
     const flusher = new Cache({
-      redis: cluster.client(),
+      redis: deployment.client(),
       namespace: 'fo',
       writeBehind,
       timeout: 1_000,
@@ -415,7 +421,7 @@ describe('write-behind across a master failover (cluster)', () => {
     const producing = Promise.all(Array.from({ length: 8 }, produce));
     await waitFor(() => next > 300, 20_000, 'writes before the failover');
     const before = next;
-    await cluster.failover(await cluster.masterOf(`fo:{writes-0}:e`), { mode: 'manual' });
+    await deployment.failover(await deployment.masterOf(`fo:{writes-0}:e`), { mode: 'manual' });
     await waitFor(() => next > before + 300, 30_000, 'writes after the failover');
     writing = false;
     await producing;

@@ -1,13 +1,13 @@
 import { driverFor, probeCapabilities, warnIfEvictable } from '@redkit/core';
 import { createAclUser, serverLine, startStandalone } from '@redkit/testing';
-import { describeTopologies } from '@redkit/testing/vitest';
-import { describe, expect, inject, it } from 'vitest';
+import { describeTopologies, testServer } from '@redkit/testing/vitest';
+import { describe, expect, it } from 'vitest';
 
 describeTopologies('capabilities', (t) => {
   it('probes version, topology, TIME in scripts and the eviction policy, once per connection', async () => {
     const db = driverFor(t.redis);
     const capabilities = await probeCapabilities(db);
-    if (inject('redkit')[t.topology].source === 'harness') expect(capabilities.server).toBe(serverLine());
+    if (testServer(t.topology).source === 'harness') expect(capabilities.server).toBe(serverLine());
     expect(capabilities.serverVersion).toMatch(/^\d+\.\d+\.\d+$/);
     expect(capabilities.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(capabilities.versionParts[0]).toBeGreaterThanOrEqual(6);

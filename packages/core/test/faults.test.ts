@@ -1,38 +1,38 @@
 import { driverFor, RedisUnavailableError } from '@redkit/core';
-import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCounter } from './fixtures/scripts.js';
 
-describe('scripts across a cluster failover', () => {
-  let cluster: RedisCluster;
+describe.each(['sentinel', 'cluster'] as const)('scripts across a failover (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
-  afterAll(() => cluster?.stop());
+  afterAll(() => deployment?.stop());
 
-  it('keep working after the master of their slot was killed and replaced', async () => {
-    const redis = cluster.client();
+  it('keep working after the master of their key was killed and replaced', async () => {
+    const redis = deployment.client();
     const db = driverFor(redis);
     const key = 'faults:{failover}:n';
     await db.script(addCounter, [key], [1]);
     // Make sure the replica has the value before the master dies.
     await db.command('WAIT', [1, 1_000]);
-    const master = await cluster.masterOf(key);
+    const master = await deployment.masterOf(key);
 
-    const { promoted } = await cluster.failover(master);
+    const { promoted } = await deployment.failover(master);
 
     // The promoted replica never loaded the script: the client loads it there.
     await expect
       .poll(async () => (await db.script(addCounter, [key], [1]).catch(() => [0]))[0], { timeout: 10_000 })
       .toBeGreaterThanOrEqual(2);
-    expect(await cluster.masterOf(key)).toBe(promoted);
+    expect(await deployment.masterOf(key)).toBe(promoted);
   });
 
-  it('fail within the deadline, instead of hanging, while the cluster is down', async () => {
-    const redis = cluster.client({ commandTimeout: 500 });
+  it('fail within the deadline, instead of hanging, while every node is down', async () => {
+    const redis = deployment.client({ commandTimeout: 500 });
     const db = driverFor(redis);
     await db.script(addCounter, ['faults:{down}:n'], [1]);
-    const nodes = cluster.nodes;
+    const nodes = deployment.nodes;
     await Promise.all(nodes.map((node) => node.pause()));
     try {
       const started = Date.now();
@@ -40,7 +40,7 @@ describe('scripts across a cluster failover', () => {
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
       await Promise.all(nodes.map((node) => node.resume()));
-      await cluster.waitHealthy();
+      await deployment.waitHealthy();
     }
   });
 });

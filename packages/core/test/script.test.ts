@@ -1,4 +1,5 @@
 import { defineScript, driverFor, keySlot, RedisUnavailableError, ScriptError } from '@redkit/core';
+import { connectWith } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
 import { describe, expect, it } from 'vitest';
@@ -79,11 +80,7 @@ describeTopologies('scripts', (t) => {
   });
 
   it('works with ioredis 5 clients too', async () => {
-    const url = new URL(t.url.replace('redis+cluster://', 'redis://').split(',')[0] as string);
-    const client =
-      t.topology === 'cluster'
-        ? new Cluster5([{ host: url.hostname, port: Number(url.port) }])
-        : new Redis5(Number(url.port), url.hostname);
+    const client = connectWith({ Redis: Redis5, Cluster: Cluster5 }, t.url);
     try {
       const key = `${t.namespace}:{v5}:n`;
       const db = driverFor(client as never);

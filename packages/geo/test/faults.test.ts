@@ -1,6 +1,6 @@
 import { RedisUnavailableError } from '@redkit/core';
 import { GeoIndex } from '@redkit/geo';
-import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
@@ -55,15 +55,15 @@ describe('Redis down (standalone)', () => {
   }, 60_000);
 });
 
-describe('a master failover in the middle of moves (cluster)', () => {
-  let cluster: RedisCluster;
+describe.each(['sentinel', 'cluster'] as const)('a master failover in the middle of moves (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
-  afterAll(() => cluster?.stop());
+  afterAll(() => deployment?.stop());
 
   it('writes succeed or fail with RedisUnavailableError; after a planned failover every acknowledged position is there', async () => {
-    const index = new GeoIndex({ redis: cluster.client(), name: 'failover', timeout: 1_000 });
+    const index = new GeoIndex({ redis: deployment.client(), name: 'failover', timeout: 1_000 });
     const acknowledged = new Map<string, { lon: number; lat: number }>();
     let running = true;
     let step = 0;
@@ -85,8 +85,8 @@ describe('a master failover in the middle of moves (cluster)', () => {
     });
     await sleep(300);
     // A planned failover (CLUSTER FAILOVER) waits for the replica to catch up, so nothing acknowledged is lost.
-    const master = await cluster.masterOf('geo:{failover}:points');
-    await cluster.failover(master, { mode: 'manual' });
+    const master = await deployment.masterOf('geo:{failover}:points');
+    await deployment.failover(master, { mode: 'manual' });
     await sleep(500);
     running = false;
     await Promise.all(workers);

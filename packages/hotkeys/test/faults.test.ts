@@ -1,6 +1,6 @@
 import { RedisUnavailableError } from '@redkit/core';
 import { NotReplicatedError, ShardedCounter } from '@redkit/hotkeys';
-import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
@@ -45,16 +45,16 @@ describe('Redis down (standalone)', () => {
   }, 60_000);
 });
 
-describe('a master killed in the middle of increments (cluster)', () => {
-  let cluster: RedisCluster;
+describe.each(['sentinel', 'cluster'] as const)('a master killed in the middle of increments (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
-  afterAll(() => cluster?.stop());
+  afterAll(() => deployment?.stop());
 
   it('with waitForReplicas: 1, no acknowledged increment is lost when the replica is promoted; none is ever counted twice', async () => {
     const counter = new ShardedCounter({
-      redis: cluster.client(),
+      redis: deployment.client(),
       name: 'failover',
       shards: 6,
       waitForReplicas: 1,
@@ -62,7 +62,7 @@ describe('a master killed in the middle of increments (cluster)', () => {
       timeout: 1_000,
     });
     // The same load without WAIT: what the master acknowledged may be lost, but nothing is ever counted twice.
-    const plain = new ShardedCounter({ redis: cluster.client(), name: 'failover-plain', shards: 6, timeout: 1_000 });
+    const plain = new ShardedCounter({ redis: deployment.client(), name: 'failover-plain', shards: 6, timeout: 1_000 });
     let plainAcknowledged = 0;
     let plainSent = 0;
     let acknowledged = 0;
@@ -96,8 +96,8 @@ describe('a master killed in the middle of increments (cluster)', () => {
     await sleep(300);
     const before = acknowledged;
     // SIGKILL: the master gets no chance to hand over. Only what a replica acknowledged (WAIT) survives.
-    const master = await cluster.masterOf(counter.keys[0] as string);
-    await cluster.failover(master, { mode: 'kill' });
+    const master = await deployment.masterOf(counter.keys[0] as string);
+    await deployment.failover(master, { mode: 'kill' });
     await sleep(300);
     running = false;
     await Promise.all([...workers, ...plainWorkers]);

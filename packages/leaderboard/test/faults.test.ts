@@ -1,6 +1,6 @@
 import { RedisUnavailableError } from '@redkit/core';
 import { Leaderboard } from '@redkit/leaderboard';
-import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
@@ -54,15 +54,15 @@ describe('Redis down (standalone)', () => {
   }, 60_000);
 });
 
-describe('a master failover in the middle of increments (cluster)', () => {
-  let cluster: RedisCluster;
+describe.each(['sentinel', 'cluster'] as const)('a master failover in the middle of increments (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
-  afterAll(() => cluster?.stop());
+  afterAll(() => deployment?.stop());
 
   it('increments succeed or fail with RedisUnavailableError; after a planned failover no acknowledged one is lost', async () => {
-    const lb = new Leaderboard({ redis: cluster.client(), name: 'failover', policy: 'increment', timeout: 1_000 });
+    const lb = new Leaderboard({ redis: deployment.client(), name: 'failover', policy: 'increment', timeout: 1_000 });
     let acknowledged = 0;
     let unknown = 0;
     let running = true;
@@ -81,8 +81,8 @@ describe('a master failover in the middle of increments (cluster)', () => {
     });
     await sleep(300);
     // A planned failover (CLUSTER FAILOVER) waits for the replica to catch up, so nothing acknowledged is lost.
-    const master = await cluster.masterOf('leaderboard:{failover}:all');
-    await cluster.failover(master, { mode: 'manual' });
+    const master = await deployment.masterOf('leaderboard:{failover}:all');
+    await deployment.failover(master, { mode: 'manual' });
     await sleep(500);
     running = false;
     await Promise.all(workers);

@@ -1,5 +1,5 @@
 import { LockReplicationError, Mutex } from '@redkit/lock';
-import { type RedisCluster, startCluster, untilServed } from '@redkit/testing';
+import { type ReplicatedRedis, startReplicated, untilServed } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -9,15 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * crashes. Measures what is lost without WAIT and checks that `replicas`
  * prevents every second holder.
  */
-describe('a crash failover right after a replica resync (cluster)', () => {
-  let cluster: RedisCluster;
+describe.each(['sentinel', 'cluster'] as const)('a crash failover right after a replica resync (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   const mutexes: Mutex[] = [];
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
   afterAll(async () => {
     await Promise.all(mutexes.map((mutex) => mutex.close()));
-    await cluster?.stop();
+    await deployment?.stop();
   });
 
   /** Locks taken, one every `spacingMs`: spread over 300 ms, well inside the ~1 s stall. */
@@ -31,11 +31,11 @@ describe('a crash failover right after a replica resync (cluster)', () => {
    */
   async function takeThenCrash(tag: string, holder: Mutex, successor: Mutex, stalled: boolean) {
     const resources = Array.from({ length: locks }, (_, i) => `{${tag}}:r${i}`);
-    const master = await cluster.masterOf(`failover:{${tag}}:x`);
-    const [replica] = await cluster.replicasOf(master);
+    const master = await deployment.masterOf(`failover:{${tag}}:x`);
+    const [replica] = await deployment.replicasOf(master);
     if (!replica) throw new Error('the master has no replica');
     // The measurement needs the worst case (a stalled replica); the bound with WAIT holds either way.
-    const { streaming } = await cluster.resync(replica, { stalled });
+    const { streaming } = await deployment.resync(replica, { stalled });
     if (stalled) expect(streaming).toBe(false);
 
     const takenAt: number[] = [];
@@ -54,7 +54,7 @@ describe('a crash failover right after a replica resync (cluster)', () => {
       }),
     );
     const killedAt = Date.now();
-    await cluster.failover(master, { mode: 'kill' });
+    await deployment.failover(master, { mode: 'kill' });
 
     const held = resources.filter((_, i) => outcomes[i] === 'held');
     let lost = 0;
@@ -77,8 +77,8 @@ describe('a crash failover right after a replica resync (cluster)', () => {
   it.skipIf(process.env.REDKIT_TEST_BACKEND === 'docker')(
     'without WAIT: locks taken in the second after the resync are lost, and a second holder takes them',
     async () => {
-      const holder = new Mutex({ redis: cluster.client(), namespace: 'failover', ttl: '60s', wait: 0 });
-      const successor = new Mutex({ redis: cluster.client(), namespace: 'failover', ttl: '60s', wait: 0 });
+      const holder = new Mutex({ redis: deployment.client(), namespace: 'failover', ttl: '60s', wait: 0 });
+      const successor = new Mutex({ redis: deployment.client(), namespace: 'failover', ttl: '60s', wait: 0 });
       mutexes.push(holder, successor);
 
       const measured = await takeThenCrash('plain', holder, successor, true);
@@ -94,8 +94,8 @@ describe('a crash failover right after a replica resync (cluster)', () => {
 
   it('with replicas: { count: 1 }: every lock that was granted survives; no second holder', async () => {
     const replicas = { count: 1, timeout: 100 } as const;
-    const holder = new Mutex({ redis: cluster.client(), namespace: 'failover', ttl: '60s', wait: 0, replicas });
-    const successor = new Mutex({ redis: cluster.client(), namespace: 'failover', ttl: '60s', wait: 0 });
+    const holder = new Mutex({ redis: deployment.client(), namespace: 'failover', ttl: '60s', wait: 0, replicas });
+    const successor = new Mutex({ redis: deployment.client(), namespace: 'failover', ttl: '60s', wait: 0 });
     mutexes.push(holder, successor);
 
     const measured = await takeThenCrash('waited', holder, successor, false);

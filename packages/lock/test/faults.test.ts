@@ -1,6 +1,6 @@
 import { connect, type RedisConnection, RedisUnavailableError } from '@redkit/core';
 import { type FencedLock, LockLostError, LockReplicationError, Mutex } from '@redkit/lock';
-import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
@@ -80,18 +80,18 @@ describe('Redis paused or down (standalone)', () => {
   }, 30_000);
 });
 
-describe('a master failover with locks held (cluster)', () => {
-  let cluster: RedisCluster;
+describe.each(['sentinel', 'cluster'] as const)('a master failover with locks held (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   const mutexes: Mutex[] = [];
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
   afterAll(async () => {
     await Promise.all(mutexes.map((mutex) => mutex.close()));
-    await cluster?.stop();
+    await deployment?.stop();
   });
 
-  /** Retries a call while the cluster fails over; only RedisUnavailableError may happen meanwhile. */
+  /** Retries a call while the deployment fails over; only RedisUnavailableError may happen meanwhile. */
   async function whenServed<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -104,8 +104,8 @@ describe('a master failover with locks held (cluster)', () => {
   }
 
   it('a lock acknowledged by its replica (WAIT) survives; one that was not is lost, but fencing tokens still increase', async () => {
-    const m = new Mutex({ redis: cluster.client(), namespace: 'failover', ttl: '60s', wait: 0 });
-    const other = new Mutex({ redis: cluster.client(), namespace: 'failover', ttl: '60s', wait: 0 });
+    const m = new Mutex({ redis: deployment.client(), namespace: 'failover', ttl: '60s', wait: 0 });
+    const other = new Mutex({ redis: deployment.client(), namespace: 'failover', ttl: '60s', wait: 0 });
     mutexes.push(m, other);
 
     // Acknowledged by the replica before the failover.
@@ -113,8 +113,8 @@ describe('a master failover with locks held (cluster)', () => {
     expect(replicated.replicas).toBe(1);
 
     // Cut replication: freeze the replica, drop its link. Writes from now on exist on the master only.
-    const master = await cluster.masterOf('failover:{f}:x');
-    const [replica] = await cluster.replicasOf(master);
+    const master = await deployment.masterOf('failover:{f}:x');
+    const [replica] = await deployment.replicasOf(master);
     if (!replica) throw new Error('the master has no replica');
     await replica.pause();
     const admin: RedisConnection = connect(`redis://${master.address}`);
@@ -142,7 +142,7 @@ describe('a master failover with locks held (cluster)', () => {
       await replica.resume();
     }
     for (let i = 0; ; i++) {
-      const owner = await cluster.masterOf('failover:{f}:x').catch(() => undefined);
+      const owner = await deployment.masterOf('failover:{f}:x').catch(() => undefined);
       if (owner === replica) break;
       if (i > 150) throw new Error('the replica was not promoted');
       await sleep(100);

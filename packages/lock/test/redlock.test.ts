@@ -8,8 +8,9 @@ import {
   type RedlockMutexOptions,
 } from '@redkit/lock/redlock';
 import { createAclUser, type StandaloneRedis, startStandalone } from '@redkit/testing';
+import { testServer } from '@redkit/testing/vitest';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, timersLeftBy } from './helpers.js';
 
 // node-redlock, pinned, as the reference whose known bugs the adapter avoids. Its 5.0.0-beta.2 ships
@@ -105,7 +106,7 @@ describe('bad input', () => {
   });
 
   it('a Redis Cluster client is rejected: a cluster is one system, not independent masters', () => {
-    const cluster = connect({ url: inject('redkit').cluster.url, lazyConnect: true });
+    const cluster = connect({ url: testServer('cluster').url, lazyConnect: true });
     try {
       const create = () => new RedlockMutex({ clients: [admins[0] as Redis, cluster, admins[1] as Redis] });
       expect(create).toThrow(InvalidOptionsError);

@@ -1,6 +1,6 @@
 import { InvalidOptionsError, keySlot, type RedisConnection, RedisUnavailableError } from '@redkit/core';
 import { type BullmqEvents, defineJob, TypedQueue, TypedWorker } from '@redkit/queue/bullmq';
-import { type RedisCluster, startCluster } from '@redkit/testing';
+import { connectWith, type ReplicatedRedis, startReplicated } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,7 +99,10 @@ describeTopologies('BullMQ typed jobs', (t) => {
           { name: 'resize', data: { width: -1 } },
         ]),
       ).rejects.toThrow(/jobs\.1\.data\.width/);
-      expect(await keysOf(t.redis, `${t.namespace}:bad`)).toEqual([]);
+      // BullMQ writes its own meta hash (library version, options) once a Queue connects, whatever is
+      // added; no job, id counter or event may exist.
+      const keys = await keysOf(t.redis, `${t.namespace}:bad`);
+      expect(keys.filter((key) => !key.endsWith(':meta'))).toEqual([]);
     } finally {
       await queue.close();
     }
@@ -197,10 +200,7 @@ describeTopologies('BullMQ typed jobs', (t) => {
   });
 
   it('works with ioredis 5 clients too', async () => {
-    const url = new URL(t.url.replace('redis+cluster://', 'redis://').split(',')[0] as string);
-    const client = (t.topology === 'cluster'
-      ? new Cluster5([{ host: url.hostname, port: Number(url.port) }])
-      : new Redis5(Number(url.port), url.hostname)) as unknown as RedisConnection;
+    const client = connectWith({ Redis: Redis5, Cluster: Cluster5 }, t.url) as unknown as RedisConnection;
     const queue = new TypedQueue({ redis: client, namespace: t.namespace, name: 'v5', jobs });
     const worker = new TypedWorker({
       redis: client,
@@ -273,19 +273,21 @@ describe('BullMQ typed jobs: options', () => {
   });
 });
 
-describe('BullMQ typed jobs across a master failover (cluster)', () => {
-  let cluster: RedisCluster;
+// Cluster only for now: after a planned Sentinel failover the BullMQ worker took no new job for 60 s
+// (the jobs were added to the new primary); see the open item in docs/testing.md.
+describe.each(['cluster'] as const)('BullMQ typed jobs across a master failover (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
-  afterAll(() => cluster?.stop());
+  afterAll(() => deployment?.stop());
 
   it('jobs added before and during a planned failover of the queue master all complete, each once', async () => {
-    const queue = new TypedQueue({ redis: cluster.client(), name: 'fo', jobs, timeout: 2_000 });
+    const queue = new TypedQueue({ redis: deployment.client(), name: 'fo', jobs, timeout: 2_000 });
     const done = new Set<number>();
     const runs = new Map<number, number>();
     const worker = new TypedWorker({
-      redis: cluster.client(),
+      redis: deployment.client(),
       name: 'fo',
       jobs,
       concurrency: 5,
@@ -311,12 +313,12 @@ describe('BullMQ typed jobs across a master failover (cluster)', () => {
     try {
       for (let width = 1; width <= 20; width++) await add(width);
       await waitFor(() => done.size === 20, 15_000, 'the jobs before the failover');
-      const master = await cluster.masterOf(`${queue.prefix}:fo:wait`);
+      const master = await deployment.masterOf(`${queue.prefix}:fo:wait`);
       // Adds and processing go on while the master hands over.
       const producing = (async () => {
         for (let width = 21; width <= 40; width++) await add(width);
       })();
-      await cluster.failover(master, { mode: 'manual' });
+      await deployment.failover(master, { mode: 'manual' });
       await producing;
       await waitFor(() => done.size === 40, 30_000, 'the jobs after the failover');
       expect(await queue.bullmq.getJobCounts('completed', 'failed')).toEqual({ completed: 40, failed: 0 });

@@ -1,6 +1,6 @@
 import { driverFor, InvalidOptionsError, RedisCommandError, RedisUnavailableError } from '@redkit/core';
 import { Channel, type ChannelEvents, ChannelPattern, errors } from '@redkit/queue';
-import { createAclUser } from '@redkit/testing';
+import { connectWith, createAclUser } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
 import { describe, expect, it } from 'vitest';
@@ -247,11 +247,7 @@ describeTopologies('Channel', (t) => {
   });
 
   it('works with ioredis 5 clients too', async () => {
-    const url = new URL(t.url.replace('redis+cluster://', 'redis://').split(',')[0] as string);
-    const client =
-      t.topology === 'cluster'
-        ? new Cluster5([{ host: url.hostname, port: Number(url.port) }])
-        : new Redis5(Number(url.port), url.hostname);
+    const client = connectWith({ Redis: Redis5, Cluster: Cluster5 }, t.url);
     try {
       const channel = new Channel({ redis: client as never, namespace: t.namespace, name: 'v5', schema: order });
       const got: string[] = [];

@@ -1,5 +1,5 @@
 import { RateLimiter, type RateLimiterOptions } from '@redkit/ratelimit';
-import { type RedisCluster, startCluster, untilServed } from '@redkit/testing';
+import { type ReplicatedRedis, startReplicated, untilServed } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * crashes. Measures how many requests get in beyond the limit without WAIT,
  * and checks the bound `replicas` gives.
  */
-describe('a crash failover right after a replica resync (cluster)', () => {
-  let cluster: RedisCluster;
+describe.each(['sentinel', 'cluster'] as const)('a crash failover right after a replica resync (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
-  afterAll(() => cluster?.stop());
+  afterAll(() => deployment?.stop());
 
   const limit = 100;
   const base = {
@@ -26,15 +26,15 @@ describe('a crash failover right after a replica resync (cluster)', () => {
 
   /** Admits up to `limit` requests right after a stalled resync, crashes the master, then admits until denied. */
   async function admitThenCrash(subject: string, limiter: RateLimiter, stalled: boolean) {
-    const master = await cluster.masterOf(`failover:{${subject}}`);
-    const [replica] = await cluster.replicasOf(master);
+    const master = await deployment.masterOf(`failover:{${subject}}`);
+    const [replica] = await deployment.replicasOf(master);
     if (!replica) throw new Error('the master has no replica');
     // The measurement needs the worst case (a stalled replica); the bound with WAIT holds either way.
-    const { streaming } = await cluster.resync(replica, { stalled });
+    const { streaming } = await deployment.resync(replica, { stalled });
     if (stalled) expect(streaming).toBe(false);
 
     const before = await Promise.all(Array.from({ length: limit }, () => limiter.limit(subject)));
-    await cluster.failover(master, { mode: 'kill' });
+    await deployment.failover(master, { mode: 'kill' });
 
     let after = 0;
     for (let i = 0; i < 2 * limit; i++) {
@@ -54,7 +54,7 @@ describe('a crash failover right after a replica resync (cluster)', () => {
   it.skipIf(process.env.REDKIT_TEST_BACKEND === 'docker')(
     'without WAIT: the new master forgot the admitted requests and admits up to the limit again',
     async () => {
-      const limiter = new RateLimiter({ ...base, redis: cluster.client() });
+      const limiter = new RateLimiter({ ...base, redis: deployment.client() });
       const { before, after } = await admitThenCrash('plain', limiter, true);
       console.log(
         `[ratelimit] no WAIT, crash right after a stalled resync: admitted ${before + after} of limit ${limit}`,
@@ -67,7 +67,7 @@ describe('a crash failover right after a replica resync (cluster)', () => {
   it('with replicas: { count: 1 } (deny on shortfall): never more than the limit', async () => {
     const limiter = new RateLimiter({
       ...base,
-      redis: cluster.client(),
+      redis: deployment.client(),
       replicas: { count: 1, timeout: 100 },
     });
     const { before, shortfall, after } = await admitThenCrash('waited', limiter, false);

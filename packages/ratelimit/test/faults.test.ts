@@ -1,5 +1,5 @@
 import { type PolicyInput, RateLimiter } from '@redkit/ratelimit';
-import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
@@ -106,17 +106,17 @@ describe('Redis down', () => {
   });
 });
 
-describe('a master failover in the middle of load', () => {
-  let cluster: RedisCluster;
+describe.each(['sentinel', 'cluster'] as const)('a master failover in the middle of load (%s)', (kind) => {
+  let deployment: ReplicatedRedis;
   beforeAll(async () => {
-    cluster = await startCluster();
+    deployment = await startReplicated(kind);
   });
-  afterAll(() => cluster?.stop());
+  afterAll(() => deployment?.stop());
 
   it('keeps deciding, never throws, and returns to Redis after the promotion', async () => {
     const failures: string[] = [];
     const limiter = new RateLimiter({
-      redis: cluster.client(),
+      redis: deployment.client(),
       namespace: 'failover',
       policies: [{ algorithm: 'token-bucket', capacity: 1_000_000, refillRate: 1, interval: '1h' }],
       timeout: 300,
@@ -130,8 +130,8 @@ describe('a master failover in the middle of load', () => {
       while (running) decided.push((await limiter.limit(subject)).decidedBy);
     });
     await sleep(200);
-    const master = await cluster.masterOf(`failover:{${subject}}`);
-    await cluster.failover(master);
+    const master = await deployment.masterOf(`failover:{${subject}}`);
+    await deployment.failover(master);
     await sleep(500);
     running = false;
     await Promise.all(workers);

@@ -1,6 +1,6 @@
 import { RedisUnavailableError } from '@redkit/core';
 import { SessionStore } from '@redkit/session';
-import { type RedisCluster, type StandaloneRedis, startCluster, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
@@ -50,52 +50,55 @@ describe('Redis down (standalone)', () => {
   }, 60_000);
 });
 
-describe('a master failover in the middle of logins and updates (cluster)', () => {
-  let cluster: RedisCluster;
-  beforeAll(async () => {
-    cluster = await startCluster();
-  });
-  afterAll(() => cluster?.stop());
-
-  it('every acknowledged session and update survives a planned failover; destroyAll still finds them all', async () => {
-    const sessions = new SessionStore({ redis: cluster.client(), timeout: 1_000 });
-    const acknowledged = new Map<string, number>();
-    let running = true;
-    const workers = Array.from({ length: 4 }, async (_, worker) => {
-      let id: string | undefined;
-      let n = 0;
-      while (running) {
-        try {
-          if (!id || n % 10 === 0) {
-            id = (await sessions.create(`user${worker}`, { n })).id;
-          } else {
-            const result = await sessions.update(id, { n });
-            expect(result.status).toBe('updated');
-          }
-          acknowledged.set(id, n);
-        } catch (error) {
-          expect(error).toBeInstanceOf(RedisUnavailableError);
-          // Refused or timed out: its outcome is unknown; leave this session and start another.
-          if (id) acknowledged.delete(id);
-          id = undefined;
-          await sleep(20);
-        }
-        n++;
-      }
+describe.each(['sentinel', 'cluster'] as const)(
+  'a master failover in the middle of logins and updates (%s)',
+  (kind) => {
+    let deployment: ReplicatedRedis;
+    beforeAll(async () => {
+      deployment = await startReplicated(kind);
     });
-    await sleep(400);
-    // Fail over the master that holds user0's index (and, by chance, some sessions).
-    const master = await cluster.masterOf('session:{user0}:u');
-    await cluster.failover(master, { mode: 'manual' });
-    await sleep(600);
-    running = false;
-    await Promise.all(workers);
-    expect(acknowledged.size).toBeGreaterThan(10);
-    for (const [id, n] of acknowledged) {
-      expect((await sessions.get(id))?.data, id).toEqual({ n });
-    }
-    // The user indexes survived too: destroyAll finds every acknowledged session.
-    for (let worker = 0; worker < 4; worker++) await sessions.destroyAll(`user${worker}`);
-    for (const id of acknowledged.keys()) expect(await sessions.get(id)).toBeNull();
-  }, 120_000);
-});
+    afterAll(() => deployment?.stop());
+
+    it('every acknowledged session and update survives a planned failover; destroyAll still finds them all', async () => {
+      const sessions = new SessionStore({ redis: deployment.client(), timeout: 1_000 });
+      const acknowledged = new Map<string, number>();
+      let running = true;
+      const workers = Array.from({ length: 4 }, async (_, worker) => {
+        let id: string | undefined;
+        let n = 0;
+        while (running) {
+          try {
+            if (!id || n % 10 === 0) {
+              id = (await sessions.create(`user${worker}`, { n })).id;
+            } else {
+              const result = await sessions.update(id, { n });
+              expect(result.status).toBe('updated');
+            }
+            acknowledged.set(id, n);
+          } catch (error) {
+            expect(error).toBeInstanceOf(RedisUnavailableError);
+            // Refused or timed out: its outcome is unknown; leave this session and start another.
+            if (id) acknowledged.delete(id);
+            id = undefined;
+            await sleep(20);
+          }
+          n++;
+        }
+      });
+      await sleep(400);
+      // Fail over the master that holds user0's index (and, by chance, some sessions).
+      const master = await deployment.masterOf('session:{user0}:u');
+      await deployment.failover(master, { mode: 'manual' });
+      await sleep(600);
+      running = false;
+      await Promise.all(workers);
+      expect(acknowledged.size).toBeGreaterThan(10);
+      for (const [id, n] of acknowledged) {
+        expect((await sessions.get(id))?.data, id).toEqual({ n });
+      }
+      // The user indexes survived too: destroyAll finds every acknowledged session.
+      for (let worker = 0; worker < 4; worker++) await sessions.destroyAll(`user${worker}`);
+      for (const id of acknowledged.keys()) expect(await sessions.get(id)).toBeNull();
+    }, 120_000);
+  },
+);
