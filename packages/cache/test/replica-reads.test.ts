@@ -1,6 +1,6 @@
 import { Cache } from '@redkit/cache';
-import { driverFor, keySlot, type RedisConnection } from '@redkit/core';
-import { type RedisCluster, startCluster } from '@redkit/testing';
+import { connect, driverFor, keySlot, type RedisConnection } from '@redkit/core';
+import { type RedisCluster, type RedisSentinel, startCluster, startSentinel } from '@redkit/testing';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sleep } from './helpers.js';
@@ -167,5 +167,59 @@ describe('hot-key load distribution and replica reads (own cluster)', () => {
     expect(loads).toBe(0);
     // About a third of the reads picked a copy on the dead master and fell back.
     expect(errors.length).toBeGreaterThan(0);
+  });
+});
+
+/** GET calls a node has served, from its own `INFO commandstats`. */
+async function getCallsOf(node: { host: string; port: number }): Promise<number> {
+  const redis = connect({ host: node.host, port: node.port, lazyConnect: true });
+  try {
+    const info = String(await redis.info('commandstats'));
+    return Number(/^cmdstat_get:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe('readRedis on a Sentinel replica connection (role=replica)', () => {
+  let setup: RedisSentinel;
+  beforeAll(async () => {
+    setup = await startSentinel();
+  });
+  afterAll(() => setup?.stop());
+
+  it('GETs are served by the replica once it has the write, and a reader never goes back to an older value', async () => {
+    const cache = new Cache({
+      redis: setup.client(),
+      readRedis: setup.client({ role: 'replica' }),
+      namespace: 'sentinel-reads',
+      ttl: '1m',
+    });
+    try {
+      const primary = await setup.primary();
+      const [replica] = await setup.replicas();
+      if (!replica) throw new Error('no replica');
+      await cache.set('k', 'hot value');
+      // Until the replica has the write, reads go to the primary (the version floor); wait for that to end.
+      await vi.waitFor(
+        async () => {
+          const before = await getCallsOf(primary);
+          expect(await cache.get('k')).toBe('hot value');
+          expect(await getCallsOf(primary)).toBe(before);
+        },
+        { timeout: 5_000, interval: 20 },
+      );
+      const [primaryBefore, replicaBefore] = [await getCallsOf(primary), await getCallsOf(replica)];
+      for (let i = 0; i < 100; i++) expect(await cache.get('k')).toBe('hot value');
+      expect(await getCallsOf(primary)).toBe(primaryBefore);
+      expect((await getCallsOf(replica)) - replicaBefore).toBe(100);
+      // A write: until the replica catches up, reads fall back to the primary, never the old value.
+      for (let round = 0; round < 20; round++) {
+        await cache.set('k', `value ${round}`);
+        for (let i = 0; i < 5; i++) expect(await cache.get('k')).toBe(`value ${round}`);
+      }
+    } finally {
+      await cache.close();
+    }
   });
 });
