@@ -208,8 +208,9 @@ export interface TypedQueueOptions<Jobs extends JobDefinitions> {
 export interface TypedWorkerOptions<Jobs extends JobDefinitions> {
   /**
    * A redkit `connect()` client, an ioredis `Redis` or `Cluster` (5 or 6). The
-   * worker runs on a duplicate with `maxRetriesPerRequest: null` and no
-   * command timeout, as BullMQ's blocking reads need (closed by `close()`).
+   * worker runs on a duplicate with `maxRetriesPerRequest: null`, no command
+   * timeout and re-sending of commands cut off by a reconnect, as BullMQ's
+   * blocking reads need (closed by `close()`).
    */
   redis: RedisConnection;
   /** The BullMQ queue name. */
@@ -385,10 +386,20 @@ function isCluster(client: RedisConnection): client is Cluster {
 /**
  * The worker's own connection: BullMQ refuses a worker client whose commands
  * give up after a few retries (`maxRetriesPerRequest` must be null), and its
- * blocking reads outlast any short command timeout.
+ * blocking reads outlast any short command timeout. With no command timeout,
+ * a command in flight when the connection drops must be re-sent: ioredis
+ * otherwise drops it without settling it (it counts on the timeout), and the
+ * worker's loop waited on it forever. That was seen after a Sentinel
+ * failover: no job taken, and `close()` never returned. BullMQ's worker
+ * commands are safe to repeat (a marker pop, token-checked job moves).
  */
 function workerConnection(client: RedisConnection): RedisConnection {
-  const overrides = { maxRetriesPerRequest: null, commandTimeout: undefined, enableOfflineQueue: true };
+  const overrides = {
+    maxRetriesPerRequest: null,
+    commandTimeout: undefined,
+    enableOfflineQueue: true,
+    autoResendUnfulfilledCommands: true,
+  };
   if (isCluster(client)) {
     return client.duplicate(undefined, {
       enableOfflineQueue: true,

@@ -273,9 +273,7 @@ describe('BullMQ typed jobs: options', () => {
   });
 });
 
-// Cluster only for now: after a planned Sentinel failover the BullMQ worker took no new job for 60 s
-// (the jobs were added to the new primary); see the open item in docs/testing.md.
-describe.each(['cluster'] as const)('BullMQ typed jobs across a master failover (%s)', (kind) => {
+describe.each(['sentinel', 'cluster'] as const)('BullMQ typed jobs across a master failover (%s)', (kind) => {
   let deployment: ReplicatedRedis;
   beforeAll(async () => {
     deployment = await startReplicated(kind);
