@@ -40,7 +40,9 @@ export {
 } from './errors.js';
 export {
   driverFor,
+  isCluster,
   isRedisConnection,
+  isReplyError,
   type RedisConnection,
   redisConnectionSchema,
   whenReady,

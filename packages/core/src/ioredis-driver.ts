@@ -25,7 +25,8 @@ const fallbackTimeoutMs = 5_000;
  */
 const transientReply = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|NOREPLICAS|MOVED|ASK)\b/;
 
-function isReplyError(error: unknown): error is Error {
+/** Whether `error` is an error reply from Redis (ioredis's `ReplyError`), not a connection failure. */
+export function isReplyError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'ReplyError';
 }
 
@@ -45,12 +46,13 @@ function scriptError(error: unknown, script: LuaScript): RedkitError {
   return toRedkitError(error, `script ${script.name}`, script);
 }
 
-function isClusterClient(client: RedisConnection): client is Cluster {
+/** Whether `client` is an ioredis `Cluster` (of either major), not a single-server client. */
+export function isCluster(client: RedisConnection): client is Cluster {
   return (client as { isCluster?: boolean }).isCluster === true;
 }
 
 function clientTimeout(client: RedisConnection): number | undefined {
-  const timeout = isClusterClient(client)
+  const timeout = isCluster(client)
     ? client.options.redisOptions?.commandTimeout
     : (client as Redis).options.commandTimeout;
   return typeof timeout === 'number' && timeout > 0 ? timeout : undefined;
@@ -182,7 +184,7 @@ class IoredisDriver implements RedisDriver {
 
   constructor(client: RedisConnection) {
     this.client = client;
-    this.topology = isClusterClient(client) ? 'cluster' : 'standalone';
+    this.topology = isCluster(client) ? 'cluster' : 'standalone';
     const own = clientTimeout(client);
     this.timeoutMs = own ?? fallbackTimeoutMs;
     this.clientBoundsCalls = own !== undefined;
@@ -263,7 +265,7 @@ class IoredisDriver implements RedisDriver {
 
   async masters(): Promise<RedisDriver[]> {
     const client = this.client;
-    if (!isClusterClient(client)) return [this];
+    if (!isCluster(client)) return [this];
     await whenReady(client, this.timeoutMs);
     return client.nodes('master').map((node) => driverFor(node));
   }

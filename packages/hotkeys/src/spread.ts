@@ -1,4 +1,4 @@
-import { driverFor, escapeKeyPart, keySlot, parseOptions, type RedisConnection } from '@redkit/core';
+import { driverFor, escapeKeyPart, isCluster, keySlot, parseOptions, type RedisConnection } from '@redkit/core';
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { spreadTagsArgsSchema } from './options.js';
@@ -65,10 +65,6 @@ export function spreadTags(base: string, count: number): readonly string[] {
   const result = Object.freeze(tags as string[]);
   cache.set(cacheKey, result);
   return result;
-}
-
-function isCluster(redis: RedisConnection): redis is Cluster {
-  return (redis as { isCluster?: boolean }).isCluster === true;
 }
 
 function standaloneAddress(redis: Redis): string {

@@ -9,6 +9,7 @@ import {
   driverFor,
   durationSchema,
   InvalidOptionsError,
+  isCluster,
   namespaceSchema,
   parseOptions,
   RedisCommandError,
@@ -377,10 +378,6 @@ export class TypedQueue<Jobs extends JobDefinitions> {
   async close(): Promise<void> {
     await this.bullmq.close();
   }
-}
-
-function isCluster(client: RedisConnection): client is Cluster {
-  return (client as { isCluster?: boolean }).isCluster === true;
 }
 
 /**

@@ -1,4 +1,6 @@
 import {
+  isCluster,
+  isReplyError,
   keySlot,
   RedisCommandError,
   type RedisConnection,
@@ -25,14 +27,6 @@ export type HubErrorListener = (kind: SubscriptionKind, names: readonly string[]
 const demotedForMs = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function isCluster(client: RedisConnection): client is Cluster {
-  return (client as { isCluster?: boolean }).isCluster === true;
-}
-
-function isReplyError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ReplyError';
-}
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

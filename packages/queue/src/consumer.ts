@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import {
   type CallOptions,
   driverFor,
+  isCluster,
   parseOptions,
   type RedisConnection,
   type RedisDriver,
@@ -97,8 +98,7 @@ function streamEntries(reply: unknown): Entry[] {
  * and each read gets its own deadline instead.
  */
 function duplicateForBlocking(redis: RedisConnection): RedisConnection {
-  const isCluster = (redis as { isCluster?: boolean }).isCluster === true;
-  const connection = isCluster
+  const connection = isCluster(redis)
     ? (redis.duplicate as (nodes: unknown[], options: object) => RedisConnection).call(redis, [], {
         redisOptions: { commandTimeout: undefined },
       })
