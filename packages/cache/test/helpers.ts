@@ -1,8 +1,6 @@
 import { driverFor, type RedisConnection } from '@redkit/core';
 
-export { keysOf } from '@redkit/testing';
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { keysOf, sleep } from '@redkit/testing';
 
 /** Resolves with the first event payload that matches, or rejects after `ms`. */
 export function nextEvent<Payload>(

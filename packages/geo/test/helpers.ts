@@ -1,8 +1,8 @@
+export { sleep } from '@redkit/testing';
+
 import { keysOf, seededRandom as random } from '@redkit/testing';
 
 export { keysOf, random };
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The earth radius Redis uses (geohash_helper.c), so the reference measures as it does. */
 const earthRadius = 6372797.560856;

@@ -1,3 +1,1 @@
-export { keysOf, seededRandom as random } from '@redkit/testing';
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { keysOf, seededRandom as random, sleep } from '@redkit/testing';

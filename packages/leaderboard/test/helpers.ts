@@ -1,6 +1,4 @@
-export { keysOf, seededRandom as random } from '@redkit/testing';
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { keysOf, seededRandom as random, sleep } from '@redkit/testing';
 
 /** A clock the test moves by hand. */
 export class ManualClock {

@@ -1,8 +1,6 @@
 import { afterAll, vi } from 'vitest';
 
-export { keysOf } from '@redkit/testing';
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { keysOf, sleep } from '@redkit/testing';
 
 /** Blocks the event loop: a holder that stalls (a long GC pause, a CPU-bound loop). */
 export function blockEventLoop(ms: number): void {

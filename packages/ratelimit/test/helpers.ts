@@ -1,8 +1,6 @@
 import type { RedisConnection } from '@redkit/core';
 
-export { keysOf } from '@redkit/testing';
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { keysOf, sleep } from '@redkit/testing';
 
 /** The server's clock in ms (the clock the limiter uses). */
 export async function serverTime(redis: RedisConnection, key: string): Promise<number> {

@@ -1,3 +1,1 @@
-export { keysOf } from '@redkit/testing';
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { keysOf, sleep } from '@redkit/testing';

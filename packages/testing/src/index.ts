@@ -18,3 +18,4 @@ export type {
 export { type RedisSentinel, type SentinelOptions, startSentinel } from './sentinel.js';
 export { untilServed } from './served.js';
 export { type ClientOptions, type StandaloneOptions, type StandaloneRedis, startStandalone } from './standalone.js';
+export { sleep, waitFor } from './wait.js';
