@@ -26,7 +26,7 @@ describe.each(['sentinel', 'cluster'] as const)('scripts across a failover (%s)'
       .poll(async () => (await db.script(addCounter, [key], [1]).catch(() => [0]))[0], { timeout: 10_000 })
       .toBeGreaterThanOrEqual(2);
     expect(await deployment.masterOf(key)).toBe(promoted);
-  });
+  }, 90_000);
 
   it('fail within the deadline, instead of hanging, while every node is down', async () => {
     const redis = deployment.client({ commandTimeout: 500 });
@@ -42,7 +42,7 @@ describe.each(['sentinel', 'cluster'] as const)('scripts across a failover (%s)'
       await Promise.all(nodes.map((node) => node.resume()));
       await deployment.waitHealthy();
     }
-  });
+  }, 90_000);
 });
 
 describe('a standalone server going away', () => {

@@ -90,6 +90,7 @@ describe.each(['sentinel', 'cluster'] as const)('a crash failover right after a 
       // The master had streamed none of them to the replica that took over.
       expect(measured.lost).toBe(locks);
     },
+    90_000,
   );
 
   it('with replicas: { count: 1 }: every lock that was granted survives; no second holder', async () => {
@@ -105,5 +106,5 @@ describe.each(['sentinel', 'cluster'] as const)('a crash failover right after a 
     );
     expect(measured.held + measured.refused).toBe(locks);
     expect(measured.lost).toBe(0);
-  });
+  }, 90_000);
 });

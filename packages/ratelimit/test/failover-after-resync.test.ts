@@ -62,6 +62,7 @@ describe.each(['sentinel', 'cluster'] as const)('a crash failover right after a 
       expect(before).toBe(limit);
       expect(after).toBe(limit);
     },
+    90_000,
   );
 
   it('with replicas: { count: 1 } (deny on shortfall): never more than the limit', async () => {
@@ -77,5 +78,5 @@ describe.each(['sentinel', 'cluster'] as const)('a crash failover right after a 
     );
     expect(before + shortfall).toBe(limit);
     expect(before + after).toBeLessThanOrEqual(limit);
-  });
+  }, 90_000);
 });

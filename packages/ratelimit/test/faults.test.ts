@@ -141,5 +141,5 @@ describe.each(['sentinel', 'cluster'] as const)('a master failover in the middle
     // The fault was seen, and the limiter came back to Redis afterwards.
     expect(failures.length).toBeGreaterThan(0);
     expect(decided.at(-1)).toBe('redis');
-  });
+  }, 90_000);
 });

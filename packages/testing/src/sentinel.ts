@@ -251,6 +251,11 @@ class HarnessSentinel implements RedisSentinel {
     await old.kill();
     const result = await this.promotedAfter(old, started);
     if (rejoin) {
+      // The old primary comes back empty (no persistence). Were it back while a sentinel still saw the
+      // failover in progress, that sentinel could make the promoted node replicate from it and wipe what
+      // was acknowledged: Redis's own warning about masters without persistence that restart at once.
+      // So it comes back only once every sentinel has finished the failover and lists it as a replica.
+      await this.failoverSettled(old);
       await old.restart();
       await this.waitHealthy();
     }
@@ -312,6 +317,34 @@ class HarnessSentinel implements RedisSentinel {
     }
     await this.waitHealthy();
     return result;
+  }
+
+  /** Resolves once every running sentinel has ended its failover and lists `old` among the replicas. */
+  private async failoverSettled(old: RedisNode): Promise<void> {
+    const timeoutMs = 30_000;
+    await waitFor(
+      async () => {
+        for (const sentinel of this.sentinels.filter((node) => node.running && !node.paused)) {
+          const fields = (await adminCall(sentinel.host, sentinel.port, [
+            'SENTINEL',
+            'master',
+            this.masterName,
+          ])) as string[];
+          const flags = fields[fields.indexOf('flags') + 1] ?? '';
+          if (flags.includes('failover')) return false;
+          const replicas = (await adminCall(sentinel.host, sentinel.port, [
+            'SENTINEL',
+            'replicas',
+            this.masterName,
+          ])) as string[][];
+          if (!replicas.some((entry) => entry[entry.indexOf('name') + 1] === old.address)) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      () => `the sentinels did not finish the failover of ${old.address} within ${timeoutMs}ms`,
+      50,
+    );
   }
 
   manualFailover(): Promise<FailoverResult> {
