@@ -282,7 +282,7 @@ function parseNode(node: string | NodeAddress, port = defaultPort): NodeAddress 
  * this client's connection to it stayed open). Reconnecting asks the sentinels
  * for the new primary, and re-sending is safe since nothing ran.
  */
-function demotedPrimary(error: Error): 1 | 2 | false {
+function demotedPrimary(error: Error): 2 | false {
   return error.message.startsWith('READONLY') ? 2 : false;
 }
 

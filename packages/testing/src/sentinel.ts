@@ -100,17 +100,42 @@ class HarnessSentinel implements RedisSentinel {
     return this.clients.track(connect({ ...rest, url: role === 'replica' ? this.replicaUrl : this.url }) as Redis);
   }
 
+  /** The sentinels that run and answer. */
+  private liveSentinels(): RedisNode[] {
+    return this.sentinels.filter((node) => node.running && !node.paused);
+  }
+
+  /** `host:port` of the primary as `sentinel` names it, or undefined when it names none. */
+  private async namedBy(sentinel: RedisNode): Promise<string | undefined> {
+    const reply = (await adminCall(sentinel.host, sentinel.port, [
+      'SENTINEL',
+      'get-master-addr-by-name',
+      this.masterName,
+    ])) as [string, string] | null;
+    return reply ? `${reply[0]}:${reply[1]}` : undefined;
+  }
+
+  /** `SENTINEL master` (as a map of its fields) and `SENTINEL replicas` (each a map), as `sentinel` sees them. */
+  private async viewOf(sentinel: RedisNode): Promise<{ master: Map<string, string>; replicas: Map<string, string>[] }> {
+    const toMap = (fields: string[]) => {
+      const map = new Map<string, string>();
+      for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
+      return map;
+    };
+    const ask = (subcommand: string) =>
+      adminCall(sentinel.host, sentinel.port, ['SENTINEL', subcommand, this.masterName]);
+    const master = toMap((await ask('master')) as string[]);
+    const replicas = ((await ask('replicas')) as string[][]).map(toMap);
+    return { master, replicas };
+  }
+
   /** What a live sentinel names as primary. */
   private async primaryAddress(): Promise<string> {
     let lastError: unknown;
-    for (const sentinel of this.sentinels.filter((node) => node.running && !node.paused)) {
+    for (const sentinel of this.liveSentinels()) {
       try {
-        const reply = (await adminCall(sentinel.host, sentinel.port, [
-          'SENTINEL',
-          'get-master-addr-by-name',
-          this.masterName,
-        ])) as [string, string] | null;
-        if (reply) return `${reply[0]}:${reply[1]}`;
+        const address = await this.namedBy(sentinel);
+        if (address) return address;
       } catch (error) {
         lastError = error;
       }
@@ -161,16 +186,11 @@ class HarnessSentinel implements RedisSentinel {
 
   /** What is not yet healthy, or undefined. */
   private async unhealthy(): Promise<string | undefined> {
-    const liveSentinels = this.sentinels.filter((node) => node.running && !node.paused);
+    const views = await Promise.all(
+      this.liveSentinels().map(async (sentinel) => ({ sentinel, ...(await this.viewOf(sentinel)) })),
+    );
     const named = new Set<string>();
-    for (const sentinel of liveSentinels) {
-      const fields = (await adminCall(sentinel.host, sentinel.port, [
-        'SENTINEL',
-        'master',
-        this.masterName,
-      ])) as string[];
-      const master = new Map<string, string>();
-      for (let i = 0; i + 1 < fields.length; i += 2) master.set(fields[i] as string, fields[i + 1] as string);
+    for (const { sentinel, master } of views) {
       named.add(`${master.get('ip')}:${master.get('port')}`);
       if (master.get('flags') !== 'master')
         return `sentinel ${sentinel.address} flags the primary ${master.get('flags')}`;
@@ -186,15 +206,9 @@ class HarnessSentinel implements RedisSentinel {
     if (role[0] !== 'master') return `the named primary ${primary.address} is a ${String(role[0])}`;
     const replicas = this.nodes.filter((node) => node !== primary && node.running && !node.paused);
     // Known to the sentinels as replicas: a replica they do not know could not be promoted.
-    for (const sentinel of liveSentinels) {
-      const known = (await adminCall(sentinel.host, sentinel.port, [
-        'SENTINEL',
-        'replicas',
-        this.masterName,
-      ])) as string[][];
+    for (const { sentinel, replicas: known } of views) {
       for (const replica of replicas) {
-        const entry = known.find((fields) => fields[fields.indexOf('name') + 1] === replica.address);
-        const flags = entry ? entry[entry.indexOf('flags') + 1] : undefined;
+        const flags = known.find((entry) => entry.get('name') === replica.address)?.get('flags');
         if (flags !== 'slave') return `sentinel ${sentinel.address} sees ${replica.address} as ${flags ?? 'unknown'}`;
       }
     }
@@ -218,13 +232,8 @@ class HarnessSentinel implements RedisSentinel {
     const timeoutMs = 30_000;
     await waitFor(
       async () => {
-        for (const sentinel of this.sentinels.filter((node) => node.running && !node.paused)) {
-          const reply = (await adminCall(sentinel.host, sentinel.port, [
-            'SENTINEL',
-            'get-master-addr-by-name',
-            this.masterName,
-          ])) as [string, string];
-          if (`${reply[0]}:${reply[1]}` === old.address) return false;
+        for (const sentinel of this.liveSentinels()) {
+          if ((await this.namedBy(sentinel)) === old.address) return false;
         }
         const candidate = await this.primary();
         const role = (await adminCall(candidate.host, candidate.port, ['ROLE'])) as unknown[];
@@ -272,7 +281,7 @@ class HarnessSentinel implements RedisSentinel {
    * made a replica of the new one, and only then released.
    */
   private async plannedFailover(old: RedisNode): Promise<FailoverResult> {
-    const sentinel = this.sentinels.find((node) => node.running && !node.paused);
+    const [sentinel] = this.liveSentinels();
     if (!sentinel) throw new HarnessError('no sentinel runs to ask for a failover');
     const started = Date.now();
     await adminCall(old.host, old.port, ['CLIENT', 'PAUSE', 60_000, 'WRITE']);
@@ -324,20 +333,10 @@ class HarnessSentinel implements RedisSentinel {
     const timeoutMs = 30_000;
     await waitFor(
       async () => {
-        for (const sentinel of this.sentinels.filter((node) => node.running && !node.paused)) {
-          const fields = (await adminCall(sentinel.host, sentinel.port, [
-            'SENTINEL',
-            'master',
-            this.masterName,
-          ])) as string[];
-          const flags = fields[fields.indexOf('flags') + 1] ?? '';
-          if (flags.includes('failover')) return false;
-          const replicas = (await adminCall(sentinel.host, sentinel.port, [
-            'SENTINEL',
-            'replicas',
-            this.masterName,
-          ])) as string[][];
-          if (!replicas.some((entry) => entry[entry.indexOf('name') + 1] === old.address)) return false;
+        for (const sentinel of this.liveSentinels()) {
+          const { master, replicas } = await this.viewOf(sentinel);
+          if (master.get('flags')?.includes('failover')) return false;
+          if (!replicas.some((entry) => entry.get('name') === old.address)) return false;
         }
         return true;
       },
