@@ -12,6 +12,7 @@ import type {
 } from './driver.js';
 import { InvalidOptionsError, RedisCommandError, RedisUnavailableError, RedkitError, ScriptError } from './errors.js';
 import { type LuaScript, notifyScriptCall } from './script.js';
+import { WriteBatching } from './write-batching.js';
 
 /** An ioredis client: a standalone `Redis` or a `Cluster` (ioredis 5 or 6). */
 export type RedisConnection = Redis | Cluster;
@@ -181,10 +182,12 @@ class IoredisDriver implements RedisDriver {
   private readonly client: RedisConnection;
   /** Set when the client bounds its own calls, so no extra timer is needed. */
   private readonly clientBoundsCalls: boolean;
+  private readonly batching: WriteBatching;
 
   constructor(client: RedisConnection) {
     this.client = client;
     this.topology = isCluster(client) ? 'cluster' : 'standalone';
+    this.batching = new WriteBatching(client, this.topology === 'cluster');
     const own = clientTimeout(client);
     this.timeoutMs = own ?? fallbackTimeoutMs;
     this.clientBoundsCalls = own !== undefined;
@@ -224,8 +227,10 @@ class IoredisDriver implements RedisDriver {
     // possible (a deadline's own rejection is a RedkitError already). The
     // handler is inline: a named closure per call costs more (see tsup.base.ts).
     const client = this.client as unknown as Record<'evalsha' | 'eval', (...args: RedisArg[]) => Promise<Reply>>;
+    this.batching.hold();
     const call = client.evalsha(script.sha, keys.length, ...keys, ...args).then(undefined, (error: unknown) => {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw scriptError(error, script);
+      this.batching.hold();
       return client.eval(script.source, keys.length, ...keys, ...args).then(undefined, (retryError: unknown) => {
         throw scriptError(retryError, script);
       });
@@ -237,6 +242,7 @@ class IoredisDriver implements RedisDriver {
 
   command<Reply = unknown>(name: string, args: readonly RedisArg[], options?: CallOptions): Promise<Reply> {
     // The upper-case name for messages is built only when one is needed.
+    this.batching.hold();
     const call = this.client.call(name, ...args) as Promise<Reply>;
     const deadline = this.deadlineOf(options);
     const bounded = deadline === undefined ? call : withDeadline(call, deadline, name.toUpperCase());
@@ -252,6 +258,7 @@ class IoredisDriver implements RedisDriver {
     let replies: [Error | null, unknown][] | null;
     try {
       const deadline = this.deadlineOf(options);
+      this.batching.hold();
       replies = await (deadline === undefined ? pipeline.exec() : withDeadline(pipeline.exec(), deadline, 'pipeline'));
     } catch (error) {
       throw toRedkitError(error, 'pipeline');

@@ -1,5 +1,5 @@
 import { driverFor, escapeKeyPart, isCluster, keySlot, parseOptions, type RedisConnection } from '@redkit/core';
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { spreadTagsArgsSchema } from './options.js';
 

@@ -30,7 +30,7 @@ import {
   Worker,
   type WorkerOptions,
 } from 'bullmq';
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
 /** A job's schemas: its data and, optionally, the result its handler returns. */

@@ -1,0 +1,60 @@
+import type { Writable } from 'node:stream';
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * Sends the commands that one tick of the event loop issues on a client in
+ * one socket write per connection, the way node-redis does by default.
+ *
+ * ioredis writes every command to its socket as it is called: under load
+ * that is one system call per command on each side, which costs Node and
+ * Redis more CPU than the commands themselves. Corking the sockets on a
+ * tick's first command and uncorking them on the next tick lets Node hand
+ * them to the kernel in one writev, and Redis read them in one read.
+ * Measured with 64 callers on one server (GET): 2× the ops/s at half the
+ * Node CPU per command (docs/benchmarks.md, core-script).
+ *
+ * A command waits at most until the current synchronous code and its
+ * promise reactions have run: no timer, no reordering (one socket keeps its
+ * order), and nothing is held across I/O.
+ */
+export class WriteBatching {
+  private readonly client: Redis | Cluster;
+  private readonly cluster: boolean;
+  /** The sockets corked this tick. */
+  private held: Writable[] = [];
+  /** Whether this tick's release is scheduled. */
+  private holding = false;
+
+  constructor(client: Redis | Cluster, cluster: boolean) {
+    this.client = client;
+    this.cluster = cluster;
+  }
+
+  /** Holds this tick's writes on the client's sockets; call before sending a command. */
+  hold(): void {
+    if (this.holding || this.client.status !== 'ready') return;
+    this.holding = true;
+    process.nextTick(this.release);
+    if (this.cluster) {
+      // The command's node is only known inside ioredis: hold every ready node (a handful).
+      for (const node of (this.client as Cluster).nodes('all')) this.corkOf(node);
+    } else {
+      this.corkOf(this.client as Redis);
+    }
+  }
+
+  private corkOf(node: Redis): void {
+    const stream = (node as { stream?: Writable }).stream;
+    if (node.status !== 'ready' || !stream || stream.writableCorked > 0 || !stream.writable) return;
+    stream.cork();
+    this.held.push(stream);
+  }
+
+  /** Writes what the tick queued: one writev per socket. */
+  private readonly release = (): void => {
+    const streams = this.held;
+    this.held = [];
+    this.holding = false;
+    for (const stream of streams) stream.uncork();
+  };
+}
