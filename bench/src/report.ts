@@ -219,7 +219,11 @@ function header(env: Environment): string {
       "variant's ops/s. Node and Redis share the cores, so compare ratios within one run, not absolute figures. " +
       '`node µs/op` is the CPU time of the benchmark process per operation (`process.cpuUsage`: the library, ' +
       'ioredis and the loop) and `redis µs/op` that of the masters (`INFO cpu`, user + system); they are what ' +
-      'each check costs, and they vary much less from run to run than ops/s does on a shared machine.',
+      'each check costs, and they vary much less from run to run than ops/s does on a shared machine. ' +
+      "redkit's driver writes the commands of one event-loop tick in one socket write per connection, as " +
+      'node-redis (which connect-redis and @keyv/redis run on) does; the `raw-ioredis` and `raw-evalsha` ' +
+      'baselines call ioredis as most code does, one socket write per command, so a ratio above 1 is that ' +
+      'batching, not less work.',
     '',
   ].join('\n');
 }

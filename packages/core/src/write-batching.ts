@@ -1,6 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { Cluster, Redis } from 'ioredis';
 
+/** How many commands a tick sends before its held writes go out. */
+const commandsPerWrite = 16;
+
 /**
  * Sends the commands that one tick of the event loop issues on a client in
  * one socket write per connection, the way node-redis does by default.
@@ -16,6 +19,13 @@ import type { Cluster, Redis } from 'ioredis';
  * A command waits at most until the current synchronous code and its
  * promise reactions have run: no timer, no reordering (one socket keeps its
  * order), and nothing is held across I/O.
+ *
+ * A tick's writes go out every {@link commandsPerWrite} commands rather than
+ * all at its end: with every caller's next command in one write, Node and
+ * Redis would take turns (Redis idle while Node prepares the batch, then
+ * Node idle while Redis answers it), where smaller writes let them work at
+ * once. Measured with 64 callers of a two-command script: 16 per write gave
+ * the most ops/s, a third more than one write per tick at the same CPU.
  */
 export class WriteBatching {
   private readonly client: Redis | Cluster;
@@ -24,6 +34,8 @@ export class WriteBatching {
   private held: Writable[] = [];
   /** Whether this tick's release is scheduled. */
   private holding = false;
+  /** Commands sent since the held writes last went out. */
+  private sent = 0;
 
   constructor(client: Redis | Cluster, cluster: boolean) {
     this.client = client;
@@ -32,8 +44,14 @@ export class WriteBatching {
 
   /** Holds this tick's writes on the client's sockets; call before sending a command. */
   hold(): void {
-    if (this.holding || this.client.status !== 'ready') return;
+    if (this.holding) {
+      if (this.sent === commandsPerWrite) this.flush();
+      this.sent++;
+      return;
+    }
+    if (this.client.status !== 'ready') return;
     this.holding = true;
+    this.sent = 1;
     process.nextTick(this.release);
     if (this.cluster) {
       // The command's node is only known inside ioredis: hold every ready node (a handful).
@@ -48,6 +66,15 @@ export class WriteBatching {
     if (node.status !== 'ready' || !stream || stream.writableCorked > 0 || !stream.writable) return;
     stream.cork();
     this.held.push(stream);
+  }
+
+  /** Writes what is held (one writev per socket) and holds the sockets again. */
+  private flush(): void {
+    this.sent = 0;
+    for (const stream of this.held) {
+      stream.uncork();
+      stream.cork();
+    }
   }
 
   /** Writes what the tick queued: one writev per socket. */

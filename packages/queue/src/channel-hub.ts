@@ -1,5 +1,4 @@
 import {
-  isCluster,
   isReplyError,
   keySlot,
   RedisCommandError,
@@ -414,4 +413,3 @@ export function hubFor(client: RedisConnection, timeoutMs: number): PubSubHub {
   return hub;
 }
 
-export { isCluster };
