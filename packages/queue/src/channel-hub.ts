@@ -412,4 +412,3 @@ export function hubFor(client: RedisConnection, timeoutMs: number): PubSubHub {
   hubs.set(client, hub);
   return hub;
 }
-
