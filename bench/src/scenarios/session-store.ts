@@ -185,8 +185,9 @@ export const sessionStoreSet: Scenario = {
     'set',
     '`set(sid, session)` of a session the process read in setup, with one field (`views`) and the cookie ' +
       'changed, as at the end of a request that changed its session. redkit: one EVALSHA writing only the fields ' +
-      'that differ from what was read (the cookie and `views`: HSET, HINCRBY of the version, PEXPIRE to the ' +
-      'cookie expiry capped by the timeouts), refused if the id was destroyed meanwhile. connect-redis: SET of the ' +
+      'that differ from what was read (TIME, HMGET of the metadata, then one HSET of the cookie, `views` and the ' +
+      'next version, PEXPIRE to the cookie expiry capped by the timeouts), refused if the id was destroyed ' +
+      'meanwhile. connect-redis: SET of the ' +
       'whole session as JSON with EX.',
   ),
   baseline: 'raw-ioredis',

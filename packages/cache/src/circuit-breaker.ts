@@ -22,10 +22,6 @@ export class CircuitBreaker {
     return true;
   }
 
-  get open(): boolean {
-    return this.openUntil !== 0;
-  }
-
   success(): void {
     this.consecutive = 0;
     this.probing = false;

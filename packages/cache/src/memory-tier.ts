@@ -108,11 +108,6 @@ export class MemoryTier {
     return this.pinned?.has(key) ?? false;
   }
 
-  /** The keys pinned now. */
-  pinnedKeys(): string[] {
-    return this.pinned === undefined ? [] : [...this.pinned.keys()];
-  }
-
   /** An invalidation: drops the key and remembers the version, so older values are refused for a while. */
   invalidate(key: string, version: number): void {
     if (this.pinned !== undefined) {
@@ -146,12 +141,5 @@ export class MemoryTier {
   clear(): void {
     this.entries?.clear();
     if (this.pinned !== undefined) for (const key of this.pinned.keys()) this.pinned.set(key, undefined);
-  }
-
-  /** Values held: the LRU's and the pinned ones. */
-  get size(): number {
-    let pinned = 0;
-    if (this.pinned !== undefined) for (const entry of this.pinned.values()) if (entry !== undefined) pinned++;
-    return (this.entries?.size ?? 0) + pinned;
   }
 }

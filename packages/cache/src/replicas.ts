@@ -69,10 +69,6 @@ export class VersionFloors {
     const floor = this.floors.get(key);
     if (floor === undefined || floor < version) this.floors.set(key, version);
   }
-
-  clear(): void {
-    this.floors.clear();
-  }
 }
 
 /** The version at the head of a stored entry (0 when it is not an entry). */

@@ -11,22 +11,15 @@ interface CacheSettings {
   readonly writeBehind: ResolvedWriteBehindOptions | false;
   readonly serializer?: Serializer | undefined;
   readonly schema?: StandardSchema | undefined;
-  readonly replicas?: number;
 }
 
 /**
  * The write-behind log of a cache, or undefined without `writeBehind`.
- * Key replication is refused: copies live under other hash tags, so they
- * could not be written in the write's atomic step.
+ * (`Cache` refuses key replicas with it: copies live under other hash tags,
+ * so they could not be written in the write's atomic step.)
  */
 export function createWriteBehindLog(options: CacheSettings): WriteBehindLog | undefined {
   if (options.writeBehind === false) return undefined;
-  if ((options.replicas ?? 0) > 0) {
-    throw new InvalidOptionsError(
-      [{ path: 'writeBehind', message: 'cannot be combined with replicas (copies live in other slots)' }],
-      { context: 'Cache' },
-    );
-  }
   return new WriteBehindLog(
     options.namespace,
     options.writeBehind,

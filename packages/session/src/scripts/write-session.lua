@@ -47,11 +47,17 @@ else
   if userMode == 's' and ARGV[4] ~= '1' then
     return {4, 0, created, 0, 0}
   end
-  redis.call('HSET', session, '_c', string.format('%d', created), '_a', string.format('%d', deadline), '_u', '')
 end
 
+-- One HSET for everything: the new version (read above, so no HINCRBY), a new session's
+-- metadata, the user and the data fields.
+local version = (tonumber(stored[4]) or 0) + 1
+local setArgs = {'_v', string.format('%d', version)}
+if not exists then
+  setArgs[3], setArgs[4], setArgs[5], setArgs[6] = '_c', string.format('%d', created), '_a', string.format('%d', deadline)
+  if userMode == 'k' then setArgs[7], setArgs[8] = '_u', '' end
+end
 local count = tonumber(ARGV[10])
-local setArgs = {}
 local setFields = {}
 for i = 11, 10 + 2 * count, 2 do
   setArgs[#setArgs + 1] = ARGV[i]
@@ -65,7 +71,7 @@ elseif userMode == 'n' then
   setArgs[#setArgs + 1] = '_u'
   setArgs[#setArgs + 1] = ''
 end
-if #setArgs > 0 then redis.call('HSET', session, unpack(setArgs)) end
+redis.call('HSET', session, unpack(setArgs))
 
 local deleted = {}
 for i = 11 + 2 * count, #ARGV do deleted[#deleted + 1] = ARGV[i] end
@@ -76,7 +82,6 @@ if ARGV[9] == '1' and exists then
 end
 if #deleted > 0 then redis.call('HDEL', session, unpack(deleted)) end
 
-local version = redis.call('HINCRBY', session, '_v', 1)
 local pttl = math.min(tonumber(ARGV[7]), deadline - now)
 redis.call('PEXPIRE', session, pttl)
 return {1, version, created, deadline, pttl}
