@@ -220,8 +220,9 @@ function header(env: Environment): string {
       '`node µs/op` is the CPU time of the benchmark process per operation (`process.cpuUsage`: the library, ' +
       'ioredis and the loop) and `redis µs/op` that of the masters (`INFO cpu`, user + system); they are what ' +
       'each check costs, and they vary much less from run to run than ops/s does on a shared machine. ' +
-      "redkit's driver writes the commands of one event-loop tick in one socket write per connection, as " +
-      'node-redis (which connect-redis and @keyv/redis run on) does; the `raw-ioredis` and `raw-evalsha` ' +
+      "redkit's driver writes the commands of one event-loop tick together, one socket write per connection " +
+      'for every 16 commands, much as node-redis (which connect-redis and @keyv/redis run on) does; the ' +
+      '`raw-ioredis` and `raw-evalsha` ' +
       'baselines call ioredis as most code does, one socket write per command, so a ratio above 1 is that ' +
       'batching, not less work.',
     '',
