@@ -15,10 +15,9 @@ const escapes: Readonly<Record<string, string>> = {
   '\r': '%0D',
   '\n': '%0A',
 };
-/** The escape of each character code below 128, or undefined when it is safe. */
-const escapeOfCode: readonly (string | undefined)[] = Array.from({ length: 128 }, (_, code) =>
-  Object.hasOwn(escapes, String.fromCharCode(code)) ? escapes[String.fromCharCode(code)] : undefined,
-);
+/** The escape of each unsafe character, by its code; undefined for a safe one. */
+const escapeOfCode: (string | undefined)[] = [];
+for (const [char, encoded] of Object.entries(escapes)) escapeOfCode[char.charCodeAt(0)] = encoded;
 
 /**
  * Escapes one user-supplied key part so it can never reach another subject's

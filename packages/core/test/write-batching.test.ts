@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
-import { defineScript, driverFor, type RedisConnection } from '@redkit/core';
+import { defineScript, driverFor, isCluster, type RedisConnection } from '@redkit/core';
 import { describeTopologies } from '@redkit/testing/vitest';
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 
 const incrementBy = defineScript<number>(
@@ -11,7 +11,7 @@ const incrementBy = defineScript<number>(
 
 /** The client's server connections (every node of a cluster). */
 function nodesOf(redis: RedisConnection): Redis[] {
-  return (redis as { isCluster?: boolean }).isCluster ? (redis as Cluster).nodes('all') : [redis as Redis];
+  return isCluster(redis) ? redis.nodes('all') : [redis];
 }
 
 /**
