@@ -11,8 +11,14 @@ export interface QuorumVotes {
   readonly granted: number;
   /** Instances where another holder had it. */
   readonly busy: number;
-  /** Instances that failed, timed out or had not answered when the attempt was decided. */
+  /** Instances that failed or timed out. */
   readonly unreachable: number;
+  /**
+   * Instances that had not answered yet when the attempt was decided: a round
+   * ends as soon as the votes in settle it (two busy of three, say), without
+   * waiting for the slowest instance.
+   */
+  readonly pending: number;
 }
 
 /** What a Redlock quorum answered while `acquire` waited (see {@link LockBusyError.quorum}). */
@@ -53,7 +59,9 @@ export class LockBusyError extends RedkitError {
 function describeVotes({ instances, required, votes }: QuorumBusyDetail): string {
   const shown = votes.slice(-10).map((vote) => vote.granted);
   const last = votes.at(-1);
-  const lastDetail = last ? `; last attempt: ${last.busy} busy, ${last.unreachable} unreachable` : '';
+  const lastDetail = last
+    ? `; last attempt: ${last.busy} busy, ${last.unreachable} unreachable, ${last.pending} not yet answered`
+    : '';
   return ` (instances that agreed per attempt${votes.length > shown.length ? ', last 10' : ''}: ${shown.join(', ')}; ${required} of ${instances} needed${lastDetail})`;
 }
 

@@ -238,7 +238,8 @@ export class RedlockMutex {
         const granted = count(round.votes, isGranted);
         const busy = count(round.votes, isBusy);
         if (votes.length === keptVotes) votes.shift();
-        votes.push({ granted, busy, unreachable: quorum.size - granted - busy });
+        const pending = round.pending.length;
+        votes.push({ granted, busy, unreachable: quorum.size - granted - busy - pending, pending });
         if (granted >= quorum.required) return 1;
 
         await this.giveBack(keys, token, round, bound);
