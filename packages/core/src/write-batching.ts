@@ -22,8 +22,8 @@ const commandsPerWrite = 16;
  * promise reactions have run: no timer, no reordering (one socket keeps its
  * order), and nothing is held across I/O.
  *
- * A tick's writes go out every {@link commandsPerWrite} commands rather than
- * all at its end: with every caller's next command in one write, Node and
+ * A tick's writes go out every {@link commandsPerWrite} commands per socket
+ * rather than all at its end: with every caller's next command in one write, Node and
  * Redis would take turns (Redis idle while Node prepares the batch, then
  * Node idle while Redis answers it), where smaller writes let them work at
  * once. In the fixed-window rate-limit benchmark (64 callers, one server),
@@ -35,10 +35,12 @@ export class WriteBatching {
   private readonly cluster: boolean;
   /** The sockets corked this tick. */
   private held: Writable[] = [];
+  /** Per held socket: its buffered bytes when last looked at. */
+  private lengths: number[] = [];
+  /** Per held socket: commands buffered since its writes last went out. */
+  private counts: number[] = [];
   /** Whether this tick's release is scheduled. */
   private holding = false;
-  /** Commands sent since the held writes last went out. */
-  private sent = 0;
 
   constructor(client: Redis | Cluster, cluster: boolean) {
     this.client = client;
@@ -48,17 +50,18 @@ export class WriteBatching {
   /** Holds this tick's writes on the client's sockets; call before sending a command. */
   hold(): void {
     if (this.holding) {
-      if (this.sent === commandsPerWrite) this.flush();
-      this.sent++;
+      this.flushFull();
       return;
     }
     if (this.client.status !== 'ready') return;
     this.holding = true;
-    this.sent = 1;
     process.nextTick(this.release);
     if (this.cluster) {
-      // The command's node is only known inside ioredis: hold every ready node (a handful).
-      for (const node of (this.client as Cluster).nodes('all')) this.corkOf(node);
+      // The command's node is only known inside ioredis: hold every node that
+      // may get one (the masters, and the replicas too when reads go there).
+      const cluster = this.client as Cluster;
+      const nodes = cluster.options.scaleReads === 'master' ? cluster.nodes('master') : cluster.nodes('all');
+      for (const node of nodes) this.corkOf(node);
     } else {
       this.corkOf(this.client as Redis);
     }
@@ -69,14 +72,31 @@ export class WriteBatching {
     if (node.status !== 'ready' || !stream || stream.writableCorked > 0 || !stream.writable) return;
     stream.cork();
     this.held.push(stream);
+    this.lengths.push(stream.writableLength);
+    this.counts.push(0);
   }
 
-  /** Writes what is held (one writev per socket) and holds the sockets again. */
-  private flush(): void {
-    this.sent = 0;
-    for (const stream of this.held) {
+  /**
+   * Writes out each socket that holds {@link commandsPerWrite} commands. A
+   * socket's buffer grows with every command sent to it, so comparing its
+   * length with the last one seen counts the commands per socket (on a
+   * cluster, per node), one command late: this runs before the next one.
+   */
+  private flushFull(): void {
+    const { held, lengths, counts } = this;
+    for (let index = 0; index < held.length; index++) {
+      const stream = held[index] as Writable;
+      const length = stream.writableLength;
+      if (length === lengths[index]) continue;
+      if ((counts[index] as number) + 1 < commandsPerWrite) {
+        counts[index] = (counts[index] as number) + 1;
+        lengths[index] = length;
+        continue;
+      }
       stream.uncork();
       stream.cork();
+      counts[index] = 0;
+      lengths[index] = stream.writableLength;
     }
   }
 
@@ -84,6 +104,8 @@ export class WriteBatching {
   private readonly release = (): void => {
     const streams = this.held;
     this.held = [];
+    this.lengths = [];
+    this.counts = [];
     this.holding = false;
     for (const stream of streams) stream.uncork();
   };
