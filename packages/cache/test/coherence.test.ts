@@ -1,4 +1,4 @@
-import { Cache, type CacheEvents, type CacheOptions } from '@redkit/cache';
+import { Cache, type CacheOptions } from '@redkit/cache';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, expect, it } from 'vitest';
 import { nextEvent, sleep } from './helpers.js';
@@ -19,10 +19,7 @@ describeTopologies('in-memory tier coherence and write-through', (t) => {
 
   /** Waits until `cache`'s memory tier dropped `key` (the invalidation arrived): its next read goes to Redis. */
   const invalidated = (cache: Cache, key: string) =>
-    nextEvent<CacheEvents['hit']>(
-      (listener) => cache.events.on('hit', listener),
-      (hit) => hit.key === key && hit.tier === 'redis',
-    );
+    nextEvent(cache.events, 'hit', { matches: (hit) => hit.key === key && hit.tier === 'redis' });
 
   it('hits come from memory; a set on one instance is seen by the other after the invalidation', async () => {
     const [a, b] = await pair(`${t.namespace}:set`);

@@ -1,4 +1,4 @@
-import { Cache, type CacheEvents, type CacheOptions, LoaderTimeoutError } from '@redkit/cache';
+import { Cache, type CacheOptions, LoaderTimeoutError } from '@redkit/cache';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, expect, it } from 'vitest';
 import { nextEvent, sleep } from './helpers.js';
@@ -62,7 +62,7 @@ describeTopologies('refresh-ahead and stale serving', (t) => {
     await swr.getOrSet('k', async () => 'v1');
     await sleep(300);
     let loads = 0;
-    const refreshed = nextEvent<CacheEvents['refresh']>((listener) => swr.events.on('refresh', listener));
+    const refreshed = nextEvent(swr.events, 'refresh');
     const started = performance.now();
     const value = await swr.getOrSet('k', async () => {
       loads++;
@@ -123,7 +123,7 @@ describeTopologies('refresh-ahead and stale serving', (t) => {
     });
     await soft.set('k', 'stale', { ttl: 100 });
     await sleep(200);
-    const stored = nextEvent<CacheEvents['stale-served']>((listener) => soft.events.on('stale-served', listener));
+    const stored = nextEvent(soft.events, 'stale-served');
     const started = performance.now();
     const value = await soft.getOrSet('k', async () => {
       await sleep(600);

@@ -48,7 +48,7 @@ describeTopologies('hot keys: detection and L1 pinning', (t) => {
     const { cache: reader, redis } = await make(namespace, { hotKeys: { threshold: 10 } });
     const { cache: writer } = await make(namespace);
     await writer.set('k', 'v1');
-    const became = nextEvent<CacheEvents['hot-key']>((listener) => reader.events.on('hot-key', listener));
+    const became = nextEvent(reader.events, 'hot-key');
     for (let i = 0; i < 10; i++) expect(await reader.getOrSet('k', async () => 'unused')).toBe('v1');
     expect(await became).toEqual({ key: 'k', estimate: 10, pinned: true });
     // The read after it became hot fills the pinned entry; from then on nothing is sent.

@@ -1,4 +1,4 @@
-import { Cache, type CacheEvents } from '@redkit/cache';
+import { Cache } from '@redkit/cache';
 import type { RedisConnection } from '@redkit/core';
 import { hubFor } from '@redkit/queue';
 import { type RedisCluster, startCluster } from '@redkit/testing';
@@ -19,11 +19,7 @@ async function seesValue(cache: Cache, key: string, expected: unknown, ms: numbe
 /** Resolves with the next read of `key` on `cache` that is served from memory. */
 async function memoryHit(cache: Cache, key: string): Promise<unknown> {
   for (let i = 0; i < 400; i++) {
-    const hit = nextEvent<CacheEvents['hit']>(
-      (listener) => cache.events.on('hit', listener),
-      (h) => h.key === key,
-      1_000,
-    );
+    const hit = nextEvent(cache.events, 'hit', { matches: (h) => h.key === key, timeoutMs: 1_000 });
     const value = await cache.get(key).catch(() => undefined);
     if ((await hit.catch(() => undefined))?.tier === 'memory') return value;
     await sleep(10);

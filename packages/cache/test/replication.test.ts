@@ -3,7 +3,7 @@ import { driverFor } from '@redkit/core';
 import { createAclUser } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, expect, it } from 'vitest';
-import { keysOf, keysPerMaster } from './helpers.js';
+import { keysOf, keysPerMaster, sleep } from './helpers.js';
 
 describeTopologies('key replication', (t) => {
   const caches: Cache[] = [];
@@ -55,7 +55,7 @@ describeTopologies('key replication', (t) => {
       Array.from({ length: 40 }, (_, i) =>
         (four[i % 4] as Cache).getOrSet('row', async () => {
           loads++;
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          await sleep(50);
           return 'loaded';
         }),
       ),

@@ -11,15 +11,7 @@ import {
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { keysOf, sleep } from './helpers.js';
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
+import { keysOf, sleep, waitFor } from './helpers.js';
 
 /**
  * A database table as the sink contract asks: it records every write handed
@@ -76,7 +68,7 @@ describeTopologies('write-behind', (t) => {
     await flusher.ready;
     const queue = new StreamQueue({ redis: t.redis, stream: 'writes-0', namespace: `${t.namespace}:a:write-behind` });
     expect(flusher.queues[0]?.keys.stream).toBe(queue.keys.stream);
-    await waitFor(() => table.rows.size === 3, 10_000, 'three keys flushed');
+    await waitFor(() => table.rows.size === 3, { timeoutMs: 10_000, what: 'three keys flushed' });
     expect(table.rows.get('user:1')).toEqual({ version: versions[4], value: { n: 4 }, deleted: false });
     expect(table.rows.get('user:2')?.value).toEqual({ n: 0 });
     expect(table.rows.get('gone')).toEqual({ version: deleted, value: undefined, deleted: true });
@@ -85,8 +77,7 @@ describeTopologies('write-behind', (t) => {
     // Flushed writes are acknowledged, then trimmed from the streams.
     await waitFor(
       async () => (await flusher.stats()).every((stats) => stats.length === 0 && stats.groups[0]?.pending === 0),
-      10_000,
-      'acknowledged and trimmed',
+      { timeoutMs: 10_000, what: 'acknowledged and trimmed' },
     );
     expect(await flusher.stop()).toEqual({ finished: 0, unfinished: 0 });
     await cache.close();
@@ -109,7 +100,7 @@ describeTopologies('write-behind', (t) => {
       await cache.writeBehind('small', [1, 'two']);
       expect(await cache.get('big')).toEqual(big);
       const flusher = cache.writeBehindFlusher({ blockMs: 100, sink: (writes) => table.apply(writes) });
-      await waitFor(() => table.rows.size === 2, 10_000, `${suffix}: two writes flushed`);
+      await waitFor(() => table.rows.size === 2, { timeoutMs: 10_000, what: `${suffix}: two writes flushed` });
       expect(table.rows.get('big')?.value).toEqual(big);
       expect(table.rows.get('small')?.value).toEqual([1, 'two']);
       await flusher.stop();
@@ -129,7 +120,7 @@ describeTopologies('write-behind', (t) => {
     );
     expect(await cache.get('a')).toEqual({ at });
     const flusher = cache.writeBehindFlusher({ blockMs: 100, sink: (writes) => table.apply(writes) });
-    await waitFor(() => table.rows.has('a'), 10_000, 'the write flushed');
+    await waitFor(() => table.rows.has('a'), { timeoutMs: 10_000, what: 'the write flushed' });
     expect(table.rows.get('a')?.value).toEqual({ at });
     expect(table.rows.has('b')).toBe(false);
     await flusher.stop();
@@ -152,7 +143,7 @@ describeTopologies('write-behind', (t) => {
       },
     });
     const dead = flusher.queues[0] as StreamQueue;
-    await waitFor(async () => (await dead.deadLetters.count()) === 1, 10_000, 'a dead letter');
+    await waitFor(async () => (await dead.deadLetters.count()) === 1, { timeoutMs: 10_000, what: 'a dead letter' });
     expect([...table.rows.keys()].sort()).toEqual(['a', 'b']);
     const [letter] = await dead.deadLetters.list();
     expect(letter?.message).toMatchObject({ key: 'poison', value: 'poison' });
@@ -178,7 +169,7 @@ describeTopologies('write-behind', (t) => {
     });
     const errors: unknown[] = [];
     flusher.events.on('sink-error', ({ error }) => errors.push(error));
-    await waitFor(() => table.rows.get('a')?.value === 1, 10_000, 'the retried write');
+    await waitFor(() => table.rows.get('a')?.value === 1, { timeoutMs: 10_000, what: 'the retried write' });
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(SinkTimeoutError);
     await flusher.stop();
@@ -229,7 +220,10 @@ describeTopologies('write-behind', (t) => {
       }
     };
     const producing = Promise.all(Array.from({ length: 16 }, produce));
-    await waitFor(() => table.calls.length > 0 && next >= total / 3, 30_000, 'a third of the writes');
+    await waitFor(() => table.calls.length > 0 && next >= total / 3, {
+      timeoutMs: 30_000,
+      what: 'a third of the writes',
+    });
     // Kill the flusher: its connection drops, the writes it holds are never acknowledged.
     killed = true;
     doomedClient.disconnect();
@@ -242,16 +236,14 @@ describeTopologies('write-behind', (t) => {
     for (const queue of restarted.queues) queue.events.on('claimed', ({ count }) => (claimed += count));
     await producing;
     expect(latest.size).toBe(500);
-    await waitFor(
-      () => [...latest].every(([key, { version }]) => table.rows.get(key)?.version === version),
-      30_000,
-      'every latest write flushed',
-    );
-    await waitFor(
-      async () => (await restarted.stats()).every((stats) => stats.groups[0]?.pending === 0),
-      10_000,
-      'nothing pending',
-    );
+    await waitFor(() => [...latest].every(([key, { version }]) => table.rows.get(key)?.version === version), {
+      timeoutMs: 30_000,
+      what: 'every latest write flushed',
+    });
+    await waitFor(async () => (await restarted.stats()).every((stats) => stats.groups[0]?.pending === 0), {
+      timeoutMs: 10_000,
+      what: 'nothing pending',
+    });
     for (const [key, { version, n }] of latest) {
       expect(table.rows.get(key)).toEqual({ version, value: { n }, deleted: false });
       expect(await writer.get(key)).toEqual({ n });
@@ -333,8 +325,11 @@ describeTopologies('write-behind', (t) => {
     await cache.writeBehind('a', 'A');
     await cache.writeBehindDelete('b');
     expect(await cache.getOrSet('a', () => 'loaded')).toBe('A');
-    await waitFor(() => table.rows.size === 2, 10_000, 'two writes flushed');
-    await waitFor(async () => (await flusher.stats()).every((stats) => stats.length === 0), 10_000, 'trimmed');
+    await waitFor(() => table.rows.size === 2, { timeoutMs: 10_000, what: 'two writes flushed' });
+    await waitFor(async () => (await flusher.stats()).every((stats) => stats.length === 0), {
+      timeoutMs: 10_000,
+      what: 'trimmed',
+    });
     await flusher.stop();
     await cache.clear();
     await cache.close();
@@ -417,17 +412,16 @@ describe.each(['sentinel', 'cluster'] as const)('write-behind across a master fa
       }
     };
     const producing = Promise.all(Array.from({ length: 8 }, produce));
-    await waitFor(() => next > 300, 20_000, 'writes before the failover');
+    await waitFor(() => next > 300, { timeoutMs: 20_000, what: 'writes before the failover' });
     const before = next;
     await deployment.failover(await deployment.masterOf(`fo:{writes-0}:e`), { mode: 'manual' });
-    await waitFor(() => next > before + 300, 30_000, 'writes after the failover');
+    await waitFor(() => next > before + 300, { timeoutMs: 30_000, what: 'writes after the failover' });
     writing = false;
     await producing;
-    await waitFor(
-      () => [...acked].every(([key, { version }]) => (table.rows.get(key)?.version ?? 0) >= version),
-      30_000,
-      'every acknowledged write flushed',
-    );
+    await waitFor(() => [...acked].every(([key, { version }]) => (table.rows.get(key)?.version ?? 0) >= version), {
+      timeoutMs: 30_000,
+      what: 'every acknowledged write flushed',
+    });
     for (const [key, { version, n }] of acked) {
       const row = table.rows.get(key);
       const value = (row?.value as { n: number } | undefined)?.n ?? -1;

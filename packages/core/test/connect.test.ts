@@ -6,7 +6,7 @@ import {
   RedisUnavailableError,
   resolveConnection,
 } from '@redkit/core';
-import { createAclUser, type StandaloneRedis, startStandalone } from '@redkit/testing';
+import { createAclUser, type StandaloneRedis, sleep, startStandalone } from '@redkit/testing';
 import { testServer } from '@redkit/testing/vitest';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,7 +161,7 @@ describe('connect against real servers', () => {
       /commandTimeout: "fast" is not a duration/,
     );
     expect(() => connect(`${server.url}/x`)).toThrow(InvalidOptionsError);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     // Only our own admin connection (made once, above) was ever accepted.
     expect(await connectionsReceived()).toBe(before);
   });
@@ -232,7 +232,7 @@ describe('connect against real servers', () => {
         // Hold write commands on the server, send INCR, then drop that connection.
         await admin().call('CLIENT', 'PAUSE', 500, 'WRITE');
         const pending = redis.incr('connect:resend');
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
         await admin().call('CLIENT', 'KILL', 'ID', id);
         const outcome = await pending.then(
           () => 'resolved',
@@ -242,7 +242,7 @@ describe('connect against real servers', () => {
         if (redis === client) {
           // Our client fails it (by its command timeout): its outcome is unknown.
           expect(outcome).toMatch(/timed out/);
-          await new Promise((resolve) => setTimeout(resolve, 200));
+          await sleep(200);
           expect(await admin().get('connect:resend')).toBe('0');
         } else {
           // Plain ioredis re-sends it after reconnecting, which would count twice had it run.

@@ -1,5 +1,5 @@
 import { LockReplicationError, Mutex } from '@redkit/lock';
-import { type ReplicatedRedis, startReplicated, untilServed } from '@redkit/testing';
+import { type ReplicatedRedis, sleep, startReplicated, untilServed } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -42,7 +42,7 @@ describe.each(['sentinel', 'cluster'] as const)('a crash failover right after a 
     const outcomes = await Promise.all(
       resources.map(async (resource, i) => {
         // Spread the acquires over time, as live traffic is, to see how far back a crash reaches.
-        await new Promise((resolve) => setTimeout(resolve, i * spacingMs));
+        await sleep(i * spacingMs);
         try {
           const lock = await holder.tryAcquire(resource);
           if (lock) takenAt.push(Date.now());

@@ -11,7 +11,7 @@ import { createAclUser, type StandaloneRedis, startStandalone } from '@redkit/te
 import { testServer } from '@redkit/testing/vitest';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, timersLeftBy } from './helpers.js';
+import { eventually, sleep, timersLeftBy } from './helpers.js';
 
 // node-redlock, pinned, as the reference whose known bugs the adapter avoids. Its 5.0.0-beta.2 ships
 // types at dist/index.d.ts but its `exports` do not point to them (see bench/src/scenarios/lock-variants.ts).
@@ -49,24 +49,17 @@ const keyOf = (name: string, namespace = 'rl') => `${namespace}:{${name}}:lock`;
 const onEach = (command: string, ...args: string[]) =>
   Promise.all(admins.map((admin) => admin.call(command, ...args) as Promise<unknown>));
 /**
- * Retries an assertion for up to a second: an operation returns as soon as a
- * quorum answered, and the last instance may apply it a moment later.
+ * On every server, eventually (within two seconds): `command` answers
+ * `expected`. An operation returns as soon as a quorum answered, and the last
+ * instance may apply it a moment later.
  */
-async function eventually(check: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await check();
-    } catch (error) {
-      if (attempt >= 50) throw error;
-      await sleep(20);
-    }
-  }
-}
-/** On every server, eventually: `command` answers `expected`. */
 const everywhere = (expected: unknown[], command: string, ...args: string[]) =>
-  eventually(async () => {
-    expect(await onEach(command, ...args)).toEqual(expected);
-  });
+  eventually(
+    async () => {
+      expect(await onEach(command, ...args)).toEqual(expected);
+    },
+    { timeoutMs: 2_000 },
+  );
 
 describe('bad input', () => {
   beforeAll(async () => {
@@ -169,10 +162,13 @@ describe('acquire, extend and release on a quorum', () => {
     await sleep(100);
     await lock.extend('5s');
     expect(lock.validUntil).toBeGreaterThan(before + 3_000);
-    await eventually(async () => {
-      const ttls = (await onEach('PTTL', keyOf(lock.resources[0] as string))) as number[];
-      for (const ttl of ttls) expect(ttl).toBeGreaterThan(4_000);
-    });
+    await eventually(
+      async () => {
+        const ttls = (await onEach('PTTL', keyOf(lock.resources[0] as string))) as number[];
+        for (const ttl of ttls) expect(ttl).toBeGreaterThan(4_000);
+      },
+      { timeoutMs: 2_000 },
+    );
     expect(await lock.release()).toBe('released');
   });
 

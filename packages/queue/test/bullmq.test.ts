@@ -5,7 +5,7 @@ import { describeTopologies } from '@redkit/testing/vitest';
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { keysOf, waitFor } from './helpers.js';
+import { keysOf, sleep, waitFor } from './helpers.js';
 
 const jobs = {
   'send-email': defineJob({
@@ -61,7 +61,7 @@ describeTopologies('BullMQ typed jobs', (t) => {
           { name: 'resize', data: { width: 32 }, opts: { priority: 1 } },
         ])),
       ];
-      await waitFor(() => events.completed.length === 4, 15_000, '4 completed jobs');
+      await waitFor(() => events.completed.length === 4, { timeoutMs: 15_000, what: '4 completed jobs' });
       expect(seen.sort()).toEqual(['ada@example.com', 'bob@example.com', 'w32', 'w640']);
       const stored = await Promise.all(added.map((job) => queue.bullmq.getJob(job.id as string)));
       expect(stored.map((job) => job?.returnvalue)).toEqual([
@@ -135,7 +135,10 @@ describeTopologies('BullMQ typed jobs', (t) => {
       const raw = await queue.bullmq.add('send-email', { to: 42 }, { attempts: 3 });
       const badResult = await queue.add('send-email', { to: 'c@example.com', subject: 'bad result' }, { attempts: 3 });
       const retried = await queue.add('resize', { width: 5 }, { attempts: 2 });
-      await waitFor(() => events.invalid.length === 2 && events.completed.length === 1, 15_000, 'the checks');
+      await waitFor(() => events.invalid.length === 2 && events.completed.length === 1, {
+        timeoutMs: 15_000,
+        what: 'the checks',
+      });
       expect(events.invalid.map(({ jobId, stage }) => [jobId, stage]).sort()).toEqual(
         [
           [raw.id, 'data'],
@@ -185,7 +188,7 @@ describeTopologies('BullMQ typed jobs', (t) => {
       await queue.addBulk(
         Array.from({ length: total }, (_, index) => ({ name: 'resize' as const, data: { width: index + 1 } })),
       );
-      await waitFor(() => runs.size === total, 15_000, `${total} jobs`);
+      await waitFor(() => runs.size === total, { timeoutMs: 15_000, what: `${total} jobs` });
       expect([...runs.values()].every((count) => count === 1)).toBe(true);
       expect(await queue.bullmq.getJobCounts('completed', 'failed', 'active', 'wait')).toEqual({
         completed: total,
@@ -212,7 +215,7 @@ describeTopologies('BullMQ typed jobs', (t) => {
     const events = record(worker);
     try {
       const job = await queue.add('send-email', { to: 'v5@example.com', subject: 'five' });
-      await waitFor(() => events.completed.length === 1, 15_000, 'the job');
+      await waitFor(() => events.completed.length === 1, { timeoutMs: 15_000, what: 'the job' });
       expect((await queue.bullmq.getJob(job.id as string))?.returnvalue).toEqual({ id: 'five' });
     } finally {
       await worker.close();
@@ -304,13 +307,13 @@ describe.each(['sentinel', 'cluster'] as const)('BullMQ typed jobs across a mast
           await queue.add('resize', { width }, { jobId: `w${width}` });
           return;
         } catch {
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await sleep(100);
         }
       }
     };
     try {
       for (let width = 1; width <= 20; width++) await add(width);
-      await waitFor(() => done.size === 20, 15_000, 'the jobs before the failover');
+      await waitFor(() => done.size === 20, { timeoutMs: 15_000, what: 'the jobs before the failover' });
       const master = await deployment.masterOf(`${queue.prefix}:fo:wait`);
       // Adds and processing go on while the master hands over.
       const producing = (async () => {
@@ -318,7 +321,7 @@ describe.each(['sentinel', 'cluster'] as const)('BullMQ typed jobs across a mast
       })();
       await deployment.failover(master, { mode: 'manual' });
       await producing;
-      await waitFor(() => done.size === 40, 30_000, 'the jobs after the failover');
+      await waitFor(() => done.size === 40, { timeoutMs: 30_000, what: 'the jobs after the failover' });
       expect(await queue.bullmq.getJobCounts('completed', 'failed')).toEqual({ completed: 40, failed: 0 });
       // A planned failover loses no acknowledged write, so no job ran twice.
       expect([...runs.values()].every((count) => count === 1)).toBe(true);

@@ -18,8 +18,7 @@ async function flowsAgain(channel: Channel<typeof schema>, seen: number[][], fro
       await channel.publish({ n: n++ }).catch(() => {});
       return seen.every((list) => list.some((value) => value >= from));
     },
-    30_000,
-    what,
+    { timeoutMs: 30_000, what },
   );
 }
 
@@ -54,7 +53,7 @@ describe('pub/sub across a restart (standalone)', () => {
       seen.push(message.n);
     });
     await channel.publish({ n: 0 });
-    await waitFor(() => seen.length === 1, 5_000, 'the first message');
+    await waitFor(() => seen.length === 1, { timeoutMs: 5_000, what: 'the first message' });
     await server.node.kill();
     await sleep(100);
     await server.node.restart();
@@ -90,7 +89,7 @@ describe('sharded pub/sub across master failovers (cluster)', () => {
         });
       }
       expect(await publisher.publish({ n: 0 })).toBe(2);
-      await waitFor(() => seen.every((list) => list.length === 1), 5_000, 'the first message');
+      await waitFor(() => seen.every((list) => list.length === 1), { timeoutMs: 5_000, what: 'the first message' });
 
       // Planned: the old master stays up as a replica and drops the subscriptions (unsolicited SUNSUBSCRIBE).
       await cluster.failover(await cluster.masterOf(publisher.redisChannel), { mode: 'manual' });
@@ -104,11 +103,10 @@ describe('sharded pub/sub across master failovers (cluster)', () => {
       // Pub/sub never repeats a message: a stray second subscription would.
       for (const list of seen) expect(new Set(list).size).toBe(list.length);
       // Settles at exactly one server-side subscription per client in the shard: no duplicates, no leftovers.
-      await waitFor(
-        async () => (await shardSubscribers(cluster, publisher.redisChannel)) === 2,
-        10_000,
-        '2 subscriptions',
-      );
+      await waitFor(async () => (await shardSubscribers(cluster, publisher.redisChannel)) === 2, {
+        timeoutMs: 10_000,
+        what: '2 subscriptions',
+      });
     } finally {
       await Promise.all(subscribers.map((channel) => channel.close()));
       v5.disconnect();

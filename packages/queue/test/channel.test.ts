@@ -13,7 +13,7 @@ type Order = z.output<typeof order>;
 /** Publishes `probe` until the subscriber saw it: a subscription is live once one message went through. */
 async function collect<T>(into: T[], publish: () => Promise<unknown>, seen: (items: T[]) => boolean, what: string) {
   await publish();
-  await waitFor(() => seen(into), 5_000, what);
+  await waitFor(() => seen(into), { timeoutMs: 5_000, what });
 }
 
 describeTopologies('Channel', (t) => {
@@ -28,7 +28,7 @@ describeTopologies('Channel', (t) => {
     const published: ChannelEvents['published'][] = [];
     channel.events.on('published', (event) => published.push(event));
     for (let n = 0; n < 5; n++) expect(await channel.publish({ id: `o${n}`, total: n })).toBe(1);
-    await waitFor(() => received.length === 5, 5_000, '5 messages');
+    await waitFor(() => received.length === 5, { timeoutMs: 5_000, what: '5 messages' });
     expect(received).toEqual(
       Array.from({ length: 5 }, (_, n) => ({ order: { id: `o${n}`, total: n }, channel: 'orders' })),
     );
@@ -52,7 +52,7 @@ describeTopologies('Channel', (t) => {
     await expect(channel.publish({ total: 1 })).rejects.toThrow(/message\.id/);
     await expect(channel.publish({ id: 'c', total: 1n } as never)).rejects.toThrow(/message\.total/);
     await channel.publish({ id: 'ok', total: 1 });
-    await waitFor(() => received.length === 1, 5_000, 'the valid message');
+    await waitFor(() => received.length === 1, { timeoutMs: 5_000, what: 'the valid message' });
     expect(received).toEqual([{ id: 'ok', total: 1 }]);
     await channel.close();
   });
@@ -74,7 +74,10 @@ describeTopologies('Channel', (t) => {
     await raw(JSON.stringify({ id: 'a', total: 'lots' }));
     await channel.publish({ id: 'boom', total: 1 });
     await channel.publish({ id: 'after', total: 2 });
-    await waitFor(() => received.length === 2 && handlerErrors.length === 1, 5_000, 'the valid messages');
+    await waitFor(() => received.length === 2 && handlerErrors.length === 1, {
+      timeoutMs: 5_000,
+      what: 'the valid messages',
+    });
     expect(received).toEqual(['boom', 'after']);
     expect(invalid.map((event) => event.channel)).toEqual(['rx', 'rx']);
     expect(invalid[0]?.error).toMatch(/not JSON/);
@@ -158,7 +161,7 @@ describeTopologies('Channel', (t) => {
     await other.publish({ id: 'p', total: 1 });
     await eu.publish({ id: 'e', total: 1 });
     await us.publish({ id: 'u', total: 1 });
-    await waitFor(() => got.length === 2, 5_000, 'two matching messages');
+    await waitFor(() => got.length === 2, { timeoutMs: 5_000, what: 'two matching messages' });
     // Sorted: on a cluster the two publishes go out through different nodes and the cluster bus,
     // so Redis does not promise their order at the subscriber's node.
     expect([...got].sort()).toEqual(['orders.eu=e', 'orders.us=u']);
@@ -201,7 +204,7 @@ describeTopologies('Channel', (t) => {
       });
       await channel.publish({ id: 'a', total: 1 });
       await classic.publish({ id: 'b', total: 1 });
-      await waitFor(() => got.length === 2, 5_000, 'both messages');
+      await waitFor(() => got.length === 2, { timeoutMs: 5_000, what: 'both messages' });
       expect(got.sort()).toEqual(['a', 'acl-classic:b']);
       await Promise.all([channel.close(), pattern.close()]);
       // Channels outside the namespace are refused by the server.
@@ -241,7 +244,10 @@ describeTopologies('Channel', (t) => {
       }),
     );
     const total = names.length * publishers.length * 10;
-    await waitFor(() => received.every((map) => map.size === total), 10_000, `${total} messages per subscriber`);
+    await waitFor(() => received.every((map) => map.size === total), {
+      timeoutMs: 10_000,
+      what: `${total} messages per subscriber`,
+    });
     for (const map of received) expect([...map.values()].every((count) => count === 1)).toBe(true);
     await Promise.all(channels.map((channel) => channel.close()));
   });
@@ -255,7 +261,7 @@ describeTopologies('Channel', (t) => {
         got.push(message.id);
       });
       expect(await channel.publish({ id: 'five', total: 5 })).toBe(1);
-      await waitFor(() => got.length === 1, 5_000, 'the message');
+      await waitFor(() => got.length === 1, { timeoutMs: 5_000, what: 'the message' });
       expect(got).toEqual(['five']);
       await channel.close();
     } finally {

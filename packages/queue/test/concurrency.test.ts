@@ -31,7 +31,7 @@ describeTopologies('many consumers at once', (t) => {
       for (let i = 50; i < 100; i++) adds.push(producer.add({ n: n + i }));
     }
     await Promise.all(adds);
-    await waitFor(() => processed.size === total, 30_000, `${total} messages`);
+    await waitFor(() => processed.size === total, { timeoutMs: 30_000, what: `${total} messages` });
     await Promise.all(consumers.map((consumer) => consumer.stop()));
     const duplicates = [...processed.values()].filter((names) => names.length > 1);
     expect(duplicates).toEqual([]);

@@ -31,7 +31,7 @@ describe('Redis down (standalone)', () => {
       { group: 'g', blockMs: 200, promoteInterval: 100, claimInterval: 100 },
     );
     await queue.add({ n: 1 });
-    await waitFor(() => seen.length === 1, 10_000, 'the first message');
+    await waitFor(() => seen.length === 1, { timeoutMs: 10_000, what: 'the first message' });
     await server.node.kill();
     try {
       for (const call of [
@@ -53,7 +53,7 @@ describe('Redis down (standalone)', () => {
       expect(health.healthy).toBe(false);
       expect(health.problems[0]).toMatch(/^Redis did not answer/);
       // The consumer keeps trying in the background and reports it, without unhandled rejections.
-      await waitFor(() => errors.length > 0, 10_000, 'a reported error');
+      await waitFor(() => errors.length > 0, { timeoutMs: 10_000, what: 'a reported error' });
       expect(consumer.isRunning).toBe(true);
     } finally {
       await server.node.restart();
@@ -71,7 +71,7 @@ describe('Redis down (standalone)', () => {
       );
     }
     expect(added).toBe(true);
-    await waitFor(() => seen.includes(4), 15_000, 'a message after the restart');
+    await waitFor(() => seen.includes(4), { timeoutMs: 15_000, what: 'a message after the restart' });
     expect(seen).toEqual([1, 4]);
     await consumer.stop();
   }, 60_000);
@@ -128,16 +128,16 @@ describe.each(['sentinel', 'cluster'] as const)('a master failover in the middle
     const before = total;
     await deployment.failover(master, { mode: 'manual' });
     // The run spans the failover: messages were added before and after it.
-    await waitFor(() => total > before + 20, 15_000, 'messages added after the failover');
+    await waitFor(() => total > before + 20, { timeoutMs: 15_000, what: 'messages added after the failover' });
     producing = false;
     await produce;
     expect(before).toBeGreaterThan(20);
-    await waitFor(() => processed.size === total, 60_000, `${total} messages`);
+    await waitFor(() => processed.size === total, { timeoutMs: 60_000, what: `${total} messages` });
     const pendingDrained = async () => {
       const [pending] = (await producer.driver.command<[number]>('XPENDING', [producer.keys.stream, 'g'])) ?? [1];
       return pending === 0;
     };
-    await waitFor(pendingDrained, 30_000, 'no pending entry');
+    await waitFor(pendingDrained, { timeoutMs: 30_000, what: 'no pending entry' });
     await Promise.all(consumers.map((consumer) => consumer.stop()));
     expect([...processed.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, n) => n));
     expect(await producer.driver.command<number>('XLEN', [producer.keys.stream])).toBe(total);
@@ -199,23 +199,22 @@ describe.each(['sentinel', 'cluster'] as const)('a master failover in the middle
       }
     };
     const producing = Promise.all(Array.from({ length: 16 }, produce));
-    await waitFor(() => processed.size >= 1_500, 60_000, 'the first 1,500');
+    await waitFor(() => processed.size >= 1_500, { timeoutMs: 60_000, what: 'the first 1,500' });
     // Kill worker 0 mid-batch: its connection drops, what it holds is never acknowledged.
     killed = true;
     clients[0]?.disconnect();
-    await waitFor(() => processed.size >= 4_000, 60_000, 'the first 4,000');
+    await waitFor(() => processed.size >= 4_000, { timeoutMs: 60_000, what: 'the first 4,000' });
     const producedBeforeFailover = next;
     await deployment.failover(await deployment.masterOf(producer.keys.stream), { mode: 'manual' });
     await producing;
     expect(producedBeforeFailover).toBeLessThan(total);
-    await waitFor(() => processed.size === total, 60_000, `${total} messages`);
+    await waitFor(() => processed.size === total, { timeoutMs: 60_000, what: `${total} messages` });
     await waitFor(
       async () => {
         const [pending] = await producer.driver.command<[number]>('XPENDING', [producer.keys.stream, 'g']);
         return pending === 0;
       },
-      30_000,
-      'no pending entry',
+      { timeoutMs: 30_000, what: 'no pending entry' },
     );
     await Promise.all([workers[1]?.stop(), workers[2]?.stop(), workers[0]?.stop({ deadlineMs: 0 })]);
     expect(await producer.driver.command<number>('XLEN', [producer.keys.stream])).toBe(total);

@@ -3,7 +3,7 @@ import { createAclUser } from '@redkit/testing';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
-import { waitFor } from './helpers.js';
+import { sleep, waitFor } from './helpers.js';
 
 /** The commands listed in the queue README under "ACL". */
 const commands = [
@@ -60,7 +60,7 @@ describeTopologies('queue as a least-privilege ACL user', (t) => {
         if (message.n === 2 && context.attempt === 1) throw new Error('retry me');
         if (message.n === 3) throw new Error('dead');
         // A slow handler gets heartbeats.
-        if (message.n === 1) await new Promise((resolve) => setTimeout(resolve, 150));
+        if (message.n === 1) await sleep(150);
       },
       {
         group: 'g',
@@ -73,10 +73,13 @@ describeTopologies('queue as a least-privilege ACL user', (t) => {
         claimInterval: 20,
       },
     );
-    await waitFor(async () => (await queue.deadLetters.count()) >= 1, 10_000, 'a dead letter');
+    await waitFor(async () => (await queue.deadLetters.count()) >= 1, { timeoutMs: 10_000, what: 'a dead letter' });
     const [letter] = await queue.deadLetters.list();
     expect(await queue.deadLetters.replay(letter?.id as string)).not.toBeNull();
-    await waitFor(async () => (await queue.deadLetters.count()) >= 1, 10_000, 'the replayed message to die again');
+    await waitFor(async () => (await queue.deadLetters.count()) >= 1, {
+      timeoutMs: 10_000,
+      what: 'the replayed message to die again',
+    });
     expect(await queue.deadLetters.purge()).toBeGreaterThanOrEqual(1);
     expect((await queue.stats()).groups.map((group) => group.name)).toEqual(['g']);
     expect(await queue.trim({ maxLen: 0, maxAge: '1h' })).toBeGreaterThanOrEqual(0);

@@ -40,7 +40,10 @@ describeTopologies('partitions', (t) => {
         { group: 'g', blockMs: 50 },
       ),
     );
-    await waitFor(() => [...seen.values()].reduce((sum, list) => sum + list.length, 0) === 300, 10_000, '300');
+    await waitFor(() => [...seen.values()].reduce((sum, list) => sum + list.length, 0) === 300, {
+      timeoutMs: 10_000,
+      what: '300',
+    });
     await Promise.all(consumers.map((consumer) => consumer.stop()));
     for (const list of seen.values()) expect(list).toEqual(Array.from({ length: 50 }, (_, seq) => seq));
   });

@@ -31,14 +31,14 @@ describeTopologies('stream queue', (t) => {
       { group: 'g', concurrency: 2, blockMs: 100 },
     );
     stops.push(() => consumer.stop());
-    await waitFor(() => seen.length === 3, 10_000, 'three messages');
+    await waitFor(() => seen.length === 3, { timeoutMs: 10_000, what: 'three messages' });
     expect(seen.map((s) => s.n).sort()).toEqual([1, 2, 3]);
     expect(seen.every((s) => s.attempt === 1)).toBe(true);
     expect(seen.map((s) => s.id).sort()).toEqual([first.id, ...rest].sort());
-    await waitFor(async () => (await pendingCount(q, 'g')) === 0, 5_000, 'no pending entry');
+    await waitFor(async () => (await pendingCount(q, 'g')) === 0, { timeoutMs: 5_000, what: 'no pending entry' });
     // Messages added while it runs arrive too.
     await q.add({ n: 4 });
-    await waitFor(() => seen.length === 4, 10_000, 'the fourth message');
+    await waitFor(() => seen.length === 4, { timeoutMs: 10_000, what: 'the fourth message' });
     expect((await consumer.stop()).unfinished).toBe(0);
     await sleep(50);
     expect(await pendingCount(q, 'g')).toBe(0);
@@ -165,7 +165,7 @@ describeTopologies('stream queue', (t) => {
       { group: 'g', blockMs: 50, backoff: { initial: 300, max: 10_000, jitter: 0.5 }, promoteInterval: 1_000 },
     );
     stops.push(() => consumer.stop());
-    await waitFor(() => attempts.length === 3, 15_000, 'three attempts');
+    await waitFor(() => attempts.length === 3, { timeoutMs: 15_000, what: 'three attempts' });
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
     expect(attempts.map((a) => a.lastError)).toEqual([undefined, 'Error: boom 1', 'Error: boom 2']);
     const first = (attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0);
@@ -174,7 +174,7 @@ describeTopologies('stream queue', (t) => {
     expect(first).toBeGreaterThanOrEqual(140);
     expect(second).toBeGreaterThanOrEqual(290);
     expect(second).toBeGreaterThan(first);
-    await waitFor(async () => (await pendingCount(q, 'g')) === 0, 5_000, 'no pending entry');
+    await waitFor(async () => (await pendingCount(q, 'g')) === 0, { timeoutMs: 5_000, what: 'no pending entry' });
     expect(await t.redis.zcard(q.keys.delayed)).toBe(0);
     expect(await q.deadLetters.count()).toBe(0);
     expect(id).toMatch(/^\d+-\d+$/);
@@ -197,7 +197,7 @@ describeTopologies('stream queue', (t) => {
       { group: 'g', blockMs: 50, maxDeliveries: 3, backoff: { initial: 20, max: 100 }, promoteInterval: 50 },
     );
     stops.push(() => consumer.stop());
-    await waitFor(async () => (await q.deadLetters.count()) === 1, 15_000, 'a dead letter');
+    await waitFor(async () => (await q.deadLetters.count()) === 1, { timeoutMs: 15_000, what: 'a dead letter' });
     // No further attempt after it died.
     await sleep(300);
     expect(calls).toBe(3);
@@ -219,7 +219,7 @@ describeTopologies('stream queue', (t) => {
     healed = true;
     const replayed = await q.deadLetters.replay(letter?.id as string);
     expect(replayed).toMatch(/^\d+-\d+$/);
-    await waitFor(() => succeeded.length === 1, 10_000, 'the replayed message');
+    await waitFor(() => succeeded.length === 1, { timeoutMs: 10_000, what: 'the replayed message' });
     expect(succeeded).toEqual([42]);
     expect(calls).toBe(4);
     expect(await q.deadLetters.count()).toBe(0);
@@ -238,7 +238,7 @@ describeTopologies('stream queue', (t) => {
       { group: 'g', blockMs: 50 },
     );
     stops.push(() => consumer.stop());
-    await waitFor(async () => (await q.deadLetters.count()) === 1, 10_000, 'a dead letter');
+    await waitFor(async () => (await q.deadLetters.count()) === 1, { timeoutMs: 10_000, what: 'a dead letter' });
     const [letter] = await q.deadLetters.list();
     expect(letter?.reason).toBe('invalid');
     expect(letter?.message).toBeUndefined();
@@ -270,7 +270,7 @@ describeTopologies('stream queue', (t) => {
       () => a.stop(),
       () => b.stop(),
     );
-    await waitFor(() => seenA.length === 2, 10_000, 'the retry in group a');
+    await waitFor(() => seenA.length === 2, { timeoutMs: 10_000, what: 'the retry in group a' });
     await sleep(300);
     expect(seenA).toEqual([1, 2]);
     expect(seenB).toEqual([1]);
@@ -291,7 +291,7 @@ describeTopologies('stream queue', (t) => {
       },
       { group: 'g', consumer: 'doomed', blockMs: 50, visibilityTimeout: 600 },
     );
-    await waitFor(() => started, 10_000, 'the doomed consumer to start');
+    await waitFor(() => started, { timeoutMs: 10_000, what: 'the doomed consumer to start' });
     // Its heartbeat kept the claim alive meanwhile.
     await sleep(900);
     const owners = (await t.redis.xpending(q.keys.stream, 'g', '-', '+', 10)) as [string, string, number, number][];
@@ -312,13 +312,13 @@ describeTopologies('stream queue', (t) => {
       () => survivor.stop(),
       () => doomed.stop({ deadlineMs: 0 }),
     );
-    await waitFor(() => seen.length === 1, 10_000, 'the claim');
+    await waitFor(() => seen.length === 1, { timeoutMs: 10_000, what: 'the claim' });
     expect(seen[0]?.id).toBe(id);
     // The claim counts as a delivery.
     expect(seen[0]?.attempt).toBe(2);
     // Not before the visibility timeout (measured from the last heartbeat, at most 200 ms before the drop).
     expect((seen[0]?.at ?? 0) - dropped).toBeGreaterThanOrEqual(350);
-    await waitFor(async () => (await pendingCount(q, 'g')) === 0, 5_000, 'no pending entry');
+    await waitFor(async () => (await pendingCount(q, 'g')) === 0, { timeoutMs: 5_000, what: 'no pending entry' });
   });
 
   it('a stuck message behind many live pending ones is still found (the claim scan goes on where it stopped)', async () => {
@@ -332,7 +332,7 @@ describeTopologies('stream queue', (t) => {
       blockMs: 50,
       visibilityTimeout: 600,
     });
-    await waitFor(() => release.length === 40, 10_000, 'forty handlers to start');
+    await waitFor(() => release.length === 40, { timeoutMs: 10_000, what: 'forty handlers to start' });
     // A consumer that read one newer message and died: its entry sits behind the 40 live ones.
     const { id } = await q.add({ n: 99 });
     await t.redis.xreadgroup('GROUP', 'g', 'dead', 'COUNT', 1, 'STREAMS', q.keys.stream, '>');
@@ -351,7 +351,7 @@ describeTopologies('stream queue', (t) => {
         await busy.stop();
       },
     );
-    await waitFor(() => seen.length === 1, 10_000, 'the stuck message');
+    await waitFor(() => seen.length === 1, { timeoutMs: 10_000, what: 'the stuck message' });
     expect(seen).toEqual([99]);
     const pending = (await t.redis.xpending(q.keys.stream, 'g', '-', '+', 100)) as [string, string][];
     expect(pending.map(([entry]) => entry)).not.toContain(id);
@@ -377,12 +377,11 @@ describeTopologies('stream queue', (t) => {
       for (const resolve of release) resolve();
       await consumer.stop();
     });
-    await waitFor(
-      async () => release.length === 2 && done === 1 && (await q.deadLetters.count()) === 1,
-      10_000,
-      'the handlers',
-    );
-    await waitFor(async () => (await q.stats()).delayed === 1, 5_000, 'the retry');
+    await waitFor(async () => release.length === 2 && done === 1 && (await q.deadLetters.count()) === 1, {
+      timeoutMs: 10_000,
+      what: 'the handlers',
+    });
+    await waitFor(async () => (await q.stats()).delayed === 1, { timeoutMs: 5_000, what: 'the retry' });
     await sleep(30);
     const stats = await q.stats();
     expect(stats).toMatchObject({ length: 5, delayed: 1, dead: 1 });
@@ -425,7 +424,7 @@ describeTopologies('stream queue', (t) => {
       },
       { group: 'g', concurrency: 2, blockMs: 5_000 },
     );
-    await waitFor(() => release.length === 1, 10_000, 'both handlers to start');
+    await waitFor(() => release.length === 1, { timeoutMs: 10_000, what: 'both handlers to start' });
     const started = performance.now();
     const result = await consumer.stop({ deadlineMs: 500 });
     const took = performance.now() - started;

@@ -40,7 +40,7 @@ describeTopologies('throttling with a semaphore', (t) => {
         },
       );
     });
-    await waitFor(() => processed.size === total, 60_000, `${total} messages`);
+    await waitFor(() => processed.size === total, { timeoutMs: 60_000, what: `${total} messages` });
     await Promise.all(workers.map((worker) => worker.stop()));
     await semaphore.close();
     expect(most).toBeLessThanOrEqual(2);

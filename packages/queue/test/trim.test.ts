@@ -2,7 +2,7 @@ import { StreamQueue } from '@redkit/queue';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterEach, expect, it } from 'vitest';
 import { z } from 'zod';
-import { waitFor } from './helpers.js';
+import { sleep, waitFor } from './helpers.js';
 
 const schema = z.object({ n: z.number().int() });
 
@@ -41,13 +41,13 @@ describeTopologies('group-aware trim', (t) => {
         await slow.stop();
       },
     );
-    await waitFor(() => fastDone === 100 && release.length === 5, 10_000, 'both groups to start');
+    await waitFor(() => fastDone === 100 && release.length === 5, { timeoutMs: 10_000, what: 'both groups to start' });
     expect(await q.trim({ maxLen: 0 })).toBe(0);
     expect(await ids(q)).toEqual(added);
 
     // Once "slow" acknowledged its first 5, those (and only those) may go.
     for (const resolve of release.splice(0, 5)) resolve();
-    await waitFor(() => release.length === 5, 10_000, 'the next five');
+    await waitFor(() => release.length === 5, { timeoutMs: 10_000, what: 'the next five' });
     const pending = ((await t.redis.xpending(q.keys.stream, 'slow', '-', '+', 10)) as [string][]).map(([id]) => id);
     expect(pending).toEqual(added.slice(5, 10));
     expect(await q.trim({ maxLen: 0 })).toBe(5);
@@ -56,7 +56,7 @@ describeTopologies('group-aware trim', (t) => {
     // A bound that would drop pending entries is held back to the oldest pending one.
     expect(await q.trim({ maxLen: 93 })).toBe(0);
     for (const resolve of release.splice(0, 5)) resolve();
-    await waitFor(() => release.length === 5, 10_000, 'the third five');
+    await waitFor(() => release.length === 5, { timeoutMs: 10_000, what: 'the third five' });
     // Now the groups allow up to entry 10, so the bound (keep 93: drop 5 and 6) is what limits.
     expect(await q.trim({ maxLen: 93 })).toBe(2);
     expect(await ids(q)).toEqual(added.slice(7));
@@ -176,7 +176,7 @@ describeTopologies('group-aware trim', (t) => {
     const consumer = q.consume(
       async (message) => {
         seen.set(message.n, (seen.get(message.n) ?? 0) + 1);
-        if (message.n % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        if (message.n % 7 === 0) await sleep(5);
       },
       { group: 'g', concurrency: 8, blockMs: 50 },
     );
@@ -190,7 +190,7 @@ describeTopologies('group-aware trim', (t) => {
       all.push(...(await Promise.all(adds)).map((r) => r.id));
       await assertNothingNeededWasTrimmed(q, all);
     }
-    await waitFor(() => seen.size === 200, 10_000, 'every message');
+    await waitFor(() => seen.size === 200, { timeoutMs: 10_000, what: 'every message' });
     expect([...seen.values()].every((count) => count === 1)).toBe(true);
     expect(errors).toEqual([]);
   });

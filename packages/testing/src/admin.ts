@@ -36,25 +36,6 @@ export async function adminCall(
   }
 }
 
-/** Polls `check` until it returns true, or throws `describe()` after `timeoutMs`. */
-export async function waitFor(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  describe: () => string | Promise<string>,
-  intervalMs = 50,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() >= deadline) throw new Error(await describe());
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 /** Parses `INFO` / `CLUSTER INFO` text into a map. */
 export function parseInfo(text: unknown): Map<string, string> {
   const fields = new Map<string, string>();

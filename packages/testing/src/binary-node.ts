@@ -2,12 +2,13 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminCall, waitFor } from './admin.js';
+import { adminCall } from './admin.js';
 import { redisBinaries } from './binaries.js';
 import { HarnessError } from './errors.js';
 import type { NodeSpec, RedisNode } from './node.js';
 import { freePort } from './ports.js';
 import { reap } from './reaper.js';
+import { waitFor } from './wait.js';
 
 const startTimeoutMs = 10_000;
 
@@ -153,9 +154,13 @@ export class BinaryNode implements RedisNode {
         const tls = this.ca ? { ca: this.ca } : undefined;
         return (await adminCall(this.host, this.port, ['PING'], 500, tls)) === 'PONG';
       },
-      startTimeoutMs,
-      () => `redis-server on port ${this.port} did not answer PING within ${startTimeoutMs}ms:\n${this.log()}`,
-      20,
+      {
+        timeoutMs: startTimeoutMs,
+        intervalMs: 20,
+        message: () =>
+          `redis-server on port ${this.port} did not answer PING within ${startTimeoutMs}ms:\n${this.log()}`,
+        ignoreErrors: true,
+      },
     ).catch((error: unknown) => {
       // waitFor swallows errors from check(); surface an early exit clearly.
       if (spawnError) throw new HarnessError(`cannot run redis-server: ${spawnError.message}`, { cause: spawnError });

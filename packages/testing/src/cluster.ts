@@ -1,6 +1,6 @@
 import { connect, keySlot } from '@redkit/core';
 import type { Cluster } from 'ioredis';
-import { adminCall, parseInfo, waitFor } from './admin.js';
+import { adminCall, parseInfo } from './admin.js';
 import { type Backend, type BackendName, selectBackend } from './backend.js';
 import { toArgs } from './binary-node.js';
 import { HarnessError } from './errors.js';
@@ -16,6 +16,7 @@ import {
   resyncReplica,
 } from './replication.js';
 import { type ClientOptions, ClientTracker } from './standalone.js';
+import { waitFor } from './wait.js';
 
 export interface ClusterOptions {
   /** @default 3 */
@@ -218,9 +219,12 @@ class HarnessCluster implements RedisCluster {
         }
         return true;
       },
-      timeoutMs,
-      () => `cluster not healthy after ${timeoutMs}ms: ${lastProblem}`,
-      100,
+      {
+        timeoutMs: timeoutMs,
+        intervalMs: 100,
+        message: () => `cluster not healthy after ${timeoutMs}ms: ${lastProblem}`,
+        ignoreErrors: true,
+      },
     );
   }
 
@@ -286,9 +290,12 @@ class HarnessCluster implements RedisCluster {
         }
         return false;
       },
-      timeoutMs,
-      () => `no replica of ${master.address} was promoted within ${timeoutMs}ms`,
-      25,
+      {
+        timeoutMs: timeoutMs,
+        intervalMs: 25,
+        message: () => `no replica of ${master.address} was promoted within ${timeoutMs}ms`,
+        ignoreErrors: true,
+      },
     );
     const durationMs = Date.now() - started;
     if (mode === 'kill' && rejoin) {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminCall, waitFor } from './admin.js';
+import { adminCall } from './admin.js';
 import type { Backend } from './backend.js';
 import { type ServerLine, serverLine } from './binaries.js';
 import { createCertificate, toArgs } from './binary-node.js';
@@ -9,6 +9,7 @@ import { HarnessError, RedisServerNotFoundError } from './errors.js';
 import type { NodeSpec, RedisNode } from './node.js';
 import { freePort } from './ports.js';
 import { reap } from './reaper.js';
+import { waitFor } from './wait.js';
 
 type Testcontainers = typeof import('testcontainers');
 type StartedContainer = Awaited<ReturnType<InstanceType<Testcontainers['GenericContainer']>['start']>>;
@@ -88,11 +89,12 @@ class DockerNode implements RedisNode {
     await this.kill();
     await this.handle().start();
     this.isRunning = true;
-    await waitFor(
-      async () => (await adminCall(this.host, this.port, ['PING'], 500)) === 'PONG',
-      15_000,
-      () => `container redis on port ${this.port} did not come back`,
-    );
+    await waitFor(async () => (await adminCall(this.host, this.port, ['PING'], 500)) === 'PONG', {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+      message: () => `container redis on port ${this.port} did not come back`,
+      ignoreErrors: true,
+    });
   }
 
   async stop(): Promise<void> {

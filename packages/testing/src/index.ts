@@ -18,4 +18,12 @@ export type {
 export { type RedisSentinel, type SentinelOptions, startSentinel } from './sentinel.js';
 export { untilServed } from './served.js';
 export { type ClientOptions, type StandaloneOptions, type StandaloneRedis, startStandalone } from './standalone.js';
-export { sleep, waitFor } from './wait.js';
+export {
+  type EventuallyOptions,
+  eventually,
+  type NextEventOptions,
+  nextEvent,
+  sleep,
+  type WaitForOptions,
+  waitFor,
+} from './wait.js';

@@ -1,9 +1,10 @@
 import type { RedisConnection } from '@redkit/core';
-import { adminCall, parseInfo, waitFor } from './admin.js';
+import { adminCall, parseInfo } from './admin.js';
 import type { BackendName } from './backend.js';
 import { HarnessError } from './errors.js';
 import type { RedisNode } from './node.js';
 import type { ClientOptions } from './standalone.js';
+import { sleep, waitFor } from './wait.js';
 
 export interface FailoverOptions {
   /**
@@ -114,7 +115,7 @@ async function receivesWrites(master: RedisNode, replica: RedisNode, key: string
   for (;;) {
     if ((await replicaOffset(replica)) >= target) return true;
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 
@@ -144,9 +145,13 @@ async function forceFullSync(master: RedisNode, replica: RedisNode, key: string)
       const info = parseInfo(await adminCall(replica.host, replica.port, ['INFO', 'replication']));
       return info.get('master_link_status') === 'up' && info.get('master_sync_in_progress') === '0';
     },
-    timeoutMs,
-    () => `${replica.address} did not link up with ${master.address} within ${timeoutMs}ms after a full resync`,
-    5,
+    {
+      timeoutMs: timeoutMs,
+      intervalMs: 5,
+      message: () =>
+        `${replica.address} did not link up with ${master.address} within ${timeoutMs}ms after a full resync`,
+      ignoreErrors: true,
+    },
   );
 }
 

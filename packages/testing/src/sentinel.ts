@@ -1,6 +1,6 @@
 import { connect } from '@redkit/core';
 import type { Redis } from 'ioredis';
-import { adminCall, parseInfo, waitFor } from './admin.js';
+import { adminCall, parseInfo } from './admin.js';
 import { type BackendName, selectBackend } from './backend.js';
 import { HarnessError } from './errors.js';
 import type { RedisNode } from './node.js';
@@ -14,6 +14,7 @@ import {
   resyncReplica,
 } from './replication.js';
 import { type ClientOptions, ClientTracker } from './standalone.js';
+import { waitFor } from './wait.js';
 
 export interface SentinelOptions {
   /** Replicas of the primary. @default 1 */
@@ -178,9 +179,12 @@ class HarnessSentinel implements RedisSentinel {
         problem = (await this.unhealthy()) ?? '';
         return problem === '';
       },
-      timeoutMs,
-      () => `sentinel setup not healthy after ${timeoutMs}ms: ${problem}`,
-      100,
+      {
+        timeoutMs: timeoutMs,
+        intervalMs: 100,
+        message: () => `sentinel setup not healthy after ${timeoutMs}ms: ${problem}`,
+        ignoreErrors: true,
+      },
     );
   }
 
@@ -241,9 +245,12 @@ class HarnessSentinel implements RedisSentinel {
         promoted = candidate;
         return true;
       },
-      timeoutMs,
-      () => `no replica of ${old.address} was promoted within ${timeoutMs}ms`,
-      25,
+      {
+        timeoutMs: timeoutMs,
+        intervalMs: 25,
+        message: () => `no replica of ${old.address} was promoted within ${timeoutMs}ms`,
+        ignoreErrors: true,
+      },
     );
     return { promoted: promoted as RedisNode, durationMs: Date.now() - started };
   }
@@ -299,9 +306,12 @@ class HarnessSentinel implements RedisSentinel {
           }
           return true;
         },
-        10_000,
-        () => `the replicas of ${old.address} did not catch up with offset ${target}`,
-        10,
+        {
+          timeoutMs: 10_000,
+          intervalMs: 10,
+          message: () => `the replicas of ${old.address} did not catch up with offset ${target}`,
+          ignoreErrors: true,
+        },
       );
       await adminCall(sentinel.host, sentinel.port, ['SENTINEL', 'FAILOVER', this.masterName]);
       result = await this.promotedAfter(old, started);
@@ -317,9 +327,12 @@ class HarnessSentinel implements RedisSentinel {
           const info = parseInfo(await adminCall(old.host, old.port, ['INFO', 'replication']));
           return info.get('role') === 'slave' && info.get('master_port') === String(promoted.port);
         },
-        30_000,
-        () => `${old.address} did not become a replica of ${promoted.address}`,
-        50,
+        {
+          timeoutMs: 30_000,
+          intervalMs: 50,
+          message: () => `${old.address} did not become a replica of ${promoted.address}`,
+          ignoreErrors: true,
+        },
       );
     } finally {
       await adminCall(old.host, old.port, ['CLIENT', 'UNPAUSE']).catch(() => {});
@@ -340,9 +353,12 @@ class HarnessSentinel implements RedisSentinel {
         }
         return true;
       },
-      timeoutMs,
-      () => `the sentinels did not finish the failover of ${old.address} within ${timeoutMs}ms`,
-      50,
+      {
+        timeoutMs: timeoutMs,
+        intervalMs: 50,
+        message: () => `the sentinels did not finish the failover of ${old.address} within ${timeoutMs}ms`,
+        ignoreErrors: true,
+      },
     );
   }
 

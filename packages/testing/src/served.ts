@@ -1,4 +1,5 @@
 import { RedisUnavailableError } from '@redkit/core';
+import { sleep } from './wait.js';
 
 /**
  * Runs `call` until it stops failing with `RedisUnavailableError` (while a
@@ -18,7 +19,7 @@ export async function untilServed<T>(call: () => Promise<T>, timeoutMs = 20_000)
       return await call();
     } catch (error) {
       if (!(error instanceof RedisUnavailableError) || Date.now() >= deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type RedisSentinel, startSentinel } from '@redkit/testing';
+import { type RedisSentinel, sleep, startSentinel } from '@redkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCall, parseInfo } from '../src/admin.js';
 
@@ -91,7 +91,7 @@ describe('sentinel: a primary, a replica and 3 sentinels', () => {
       while (!promoted && Date.now() < deadline) {
         const named = await setup.primary().catch(() => old);
         if (named !== old) promoted = named;
-        else await new Promise((resolve) => setTimeout(resolve, 100));
+        else await sleep(100);
       }
       expect(promoted).toBeDefined();
     } finally {
