@@ -1,4 +1,27 @@
+import { readFile } from 'node:fs/promises';
 import { defineConfig, type Options } from 'tsup';
+import { expandLuaIncludes } from './scripts/lua-include.js';
+
+type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
+
+/**
+ * Loads `.lua` files as text with their `-- @include x.lua` lines expanded
+ * (scripts/lua-include.ts, shared with vitest.config.ts). A missing or
+ * ill-formed include fails the build with the script and line.
+ */
+export const luaIncludes: EsbuildPlugin = {
+  name: 'lua-include',
+  setup(build) {
+    build.onLoad({ filter: /\.lua$/ }, async ({ path }) => {
+      try {
+        const { source, includes } = expandLuaIncludes(path, await readFile(path, 'utf8'));
+        return { contents: source, loader: 'text', watchFiles: [...includes] };
+      } catch (error) {
+        return { errors: [{ text: (error as Error).message }] };
+      }
+    });
+  },
+};
 
 /**
  * How every package is built: ESM + CJS with declarations for both, and Lua
@@ -23,5 +46,6 @@ export function packageBuild(entry: Record<string, string>, extra: Options = {})
     keepNames: false,
     loader: { '.lua': 'text' },
     ...extra,
+    esbuildPlugins: [luaIncludes, ...(extra.esbuildPlugins ?? [])],
   });
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vitest/config';
+import { expandLuaIncludes } from './scripts/lua-include.js';
 
 const root = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -32,12 +33,17 @@ const ioredisMajor = process.env.REDKIT_TEST_IOREDIS ?? '6';
 if (ioredisMajor !== '5' && ioredisMajor !== '6') throw new Error('REDKIT_TEST_IOREDIS must be 5 or 6');
 const ioredisAlias = ioredisMajor === '5' ? [{ find: /^ioredis$/, replacement: 'ioredis5' }] : [];
 
-/** Imports `.lua` files as text, as tsup's `text` loader does for the build. */
+/**
+ * Imports `.lua` files as text with their `-- @include x.lua` lines expanded,
+ * as the build does (the same scripts/lua-include.ts as tsup.base.ts).
+ */
 const luaAsText: Plugin = {
   name: 'lua-as-text',
   transform(code, id) {
     if (!id.endsWith('.lua')) return null;
-    return { code: `export default ${JSON.stringify(code)};`, map: null };
+    const { source, includes } = expandLuaIncludes(id, code);
+    for (const file of includes) this.addWatchFile(file);
+    return { code: `export default ${JSON.stringify(source)};`, map: null };
   },
 };
 

@@ -26,14 +26,39 @@ export interface LuaScript<Reply = unknown> {
 
 const namePattern = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 const keysLine = /^--\s*KEYS\[(\d+)(\.\.\.)?\]/;
+const argvLine = /^--\s*ARGV\[(\d+)(\.\.\.)?\]/;
 const replyLine = /^--\s*(Reply|Returns?)\b/i;
+const includeLine = /^\s*--\s*@include\b.*$/m;
+
+/** @internal One `-- KEYS[n]` or `-- ARGV[n]` line of a header; `variadic` for `[n...]`. */
+export interface HeaderEntry {
+  readonly index: number;
+  readonly variadic: boolean;
+}
 
 /**
- * Reads the leading comment block of a script. It must list each `KEYS[n]`
- * (numbered from 1 without gaps) and a `Reply:` line, so a reader of the file
- * knows its contract without reading the body.
+ * @internal What a script's header declares. Read by {@link defineScript} and,
+ * at build time, by the Lua `@include` resolver (scripts/lua-include.ts),
+ * which holds an include's declared KEYS and ARGV to the including script's.
  */
-function parseHeader(name: string, source: string): { numberOfKeys: number; variadicKeys: boolean } {
+export interface ScriptHeader {
+  /** Every `-- KEYS[n]` line, in order (checked: 1 to n without gaps, only the last variadic). */
+  readonly keys: readonly HeaderEntry[];
+  /** Every `-- ARGV[n]` line, in order (not checked here). */
+  readonly argv: readonly HeaderEntry[];
+  /** How many KEYS a call passes at least. */
+  readonly numberOfKeys: number;
+  readonly variadicKeys: boolean;
+}
+
+const entry = (match: RegExpExecArray): HeaderEntry => ({ index: Number(match[1]), variadic: match[2] !== undefined });
+
+/**
+ * @internal Reads the leading comment block of a script. It must list each
+ * `KEYS[n]` (numbered from 1 without gaps) and a `Reply:` line, so a reader of
+ * the file knows its contract without reading the body.
+ */
+export function parseHeader(name: string, source: string): ScriptHeader {
   const header: string[] = [];
   for (const line of source.split('\n')) {
     const trimmed = line.trim();
@@ -55,8 +80,14 @@ function parseHeader(name: string, source: string): { numberOfKeys: number; vari
   if (!header.some((line) => replyLine.test(line))) {
     throw new TypeError(`script ${name}: header has no "-- Reply:" line describing what it returns`);
   }
-  // A variadic last line means "this key and any after it": at least n - 1 fixed ones.
-  return { numberOfKeys: variadicKeys ? keyLines.length - 1 : keyLines.length, variadicKeys };
+  const argv = header.map((line) => argvLine.exec(line)).filter((match) => match !== null);
+  return {
+    keys: keyLines.map(entry),
+    argv: argv.map(entry),
+    // A variadic last line means "this key and any after it": at least n - 1 fixed ones.
+    numberOfKeys: variadicKeys ? keyLines.length - 1 : keyLines.length,
+    variadicKeys,
+  };
 }
 
 /**
@@ -82,6 +113,14 @@ function parseHeader(name: string, source: string): { numberOfKeys: number; vari
 export function defineScript<Reply = unknown>(name: string, source: string): LuaScript<Reply> {
   if (!namePattern.test(name)) {
     throw new TypeError(`script name ${JSON.stringify(name)} must be kebab-case "verb-noun"`);
+  }
+  // `-- @include x.lua` lines are expanded when the package is built (tsup and
+  // vitest share scripts/lua-include.ts); one left here was never expanded.
+  const unexpanded = includeLine.exec(source);
+  if (unexpanded) {
+    throw new TypeError(
+      `script ${name}: "${unexpanded[0].trim()}" was not expanded (includes are resolved at build time, not by defineScript)`,
+    );
   }
   const { numberOfKeys, variadicKeys } = parseHeader(name, source);
   const sha = createHash('sha1').update(source).digest('hex');
