@@ -73,3 +73,34 @@ export function encodeTags(tags: ReadonlyMap<string, number> | undefined): strin
   for (const [tag, version] of tags) text += `${text === '' ? '' : ','}${tag}=${version}`;
   return text;
 }
+
+/** The version at the head of a stored entry (0 when it is not an entry). */
+export function versionOf(blob: string): number {
+  const bar = blob.indexOf('|');
+  const version = bar > 0 ? Number(blob.slice(0, bar)) : 0;
+  return Number.isFinite(version) ? version : 0;
+}
+
+/** The parts of an entry that a write chooses (see {@link Entry}). */
+export interface EntryFields {
+  readonly version: number | string;
+  /** `n` negative, `d` deleted, `z` gzipped, in any combination. */
+  readonly flags: string;
+  readonly freshUntil: number;
+  readonly staleUntil: number;
+  readonly loadMs: number;
+  /** The tags field, as {@link encodeTags} writes it. */
+  readonly tags: string;
+  readonly payload: string;
+}
+
+/** An entry as stored. The Lua side builds the same string in entry-format.lua. */
+export function encodeEntry(fields: EntryFields): string {
+  const { version, flags, freshUntil, staleUntil, loadMs, tags, payload } = fields;
+  return `${version}|${flags}|${freshUntil}|${staleUntil}|${loadMs}|${tags}|${payload}`;
+}
+
+/** The tombstone a delete leaves, newer than any load in flight. */
+export function tombstone(version: number | string): string {
+  return encodeEntry({ version, flags: 'd', freshUntil: 0, staleUntil: 0, loadMs: 0, tags: '', payload: '' });
+}

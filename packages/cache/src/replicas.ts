@@ -70,10 +70,3 @@ export class VersionFloors {
     if (floor === undefined || floor < version) this.floors.set(key, version);
   }
 }
-
-/** The version at the head of a stored entry (0 when it is not an entry). */
-export function versionOf(blob: string): number {
-  const bar = blob.indexOf('|');
-  const version = bar > 0 ? Number(blob.slice(0, bar)) : 0;
-  return Number.isFinite(version) ? version : 0;
-}

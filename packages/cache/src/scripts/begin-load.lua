@@ -4,12 +4,9 @@
 -- KEYS[2] load lease of the key
 -- ARGV[1] lease token
 -- ARGV[2] lease lifetime, ms
--- Reply: {entry or false, 1 lease taken | 0 held by another, start stamp µs, lease ms left}
+-- Reply: {entry or false, 1 lease taken | 0 held by another, start stamp µs}
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local entry = redis.call('GET', KEYS[1])
 local taken = redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2])
-if taken then
-  return {entry, 1, string.format('%d', now), 0}
-end
-return {entry, 0, string.format('%d', now), redis.call('PTTL', KEYS[2])}
+return {entry, taken and 1 or 0, string.format('%d', now)}

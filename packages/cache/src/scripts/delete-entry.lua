@@ -12,11 +12,11 @@
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local head = redis.call('GETRANGE', KEYS[1], 0, 40)
-local old = tonumber(string.match(head, '^(%d+)|')) or 0
+local old = entryVersion(head)
 local flags = string.match(head, '^%d+|(%a*)|') or 'd'
 local version = string.format('%d', math.max(old + 1, now))
 local lifetime = math.max(tonumber(ARGV[1]), redis.call('PTTL', KEYS[2]) + 1000)
-redis.call('SET', KEYS[1], version .. '|d|0|0|0||', 'PX', lifetime)
+redis.call('SET', KEYS[1], tombstone(version), 'PX', lifetime)
 announce(ARGV[2], ARGV[3], 'k|' .. version .. '|' .. KEYS[1])
 local deleted = 0
 if head ~= '' and not string.find(flags, 'd', 1, true) then deleted = 1 end

@@ -13,11 +13,11 @@
 -- ARGV[9] invalidation channel
 -- ARGV[10] shard invalidation channel served by this node, or '' (see announce.lua)
 -- ARGV[11] shortest tombstone lifetime, ms (as delete-entry's ARGV[1])
--- Reply: {1 written | 0 refused (a newer write exists), version}
+-- Reply: {1, version, freshUntil} when written; {0, the newer version} when refused
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local head = redis.call('GETRANGE', KEYS[1], 0, 24)
-local old = tonumber(string.match(head, '^(%d+)|')) or 0
+local old = entryVersion(head)
 local held = ARGV[8] ~= '' and redis.call('GET', KEYS[2]) == ARGV[8]
 if held then
   redis.call('DEL', KEYS[2])
@@ -36,10 +36,7 @@ local version = math.max(old + 1, now)
 local fresh = tonumber(ARGV[3])
 local grace = tonumber(ARGV[4])
 local freshUntil = math.floor(now / 1000) + fresh
-local v = string.format('%d', version)
-redis.call('SET', KEYS[1],
-  v .. '|' .. ARGV[2] .. '|' .. string.format('%d', freshUntil) .. '|' .. string.format('%d', freshUntil + grace) ..
-  '|' .. ARGV[5] .. '|' .. ARGV[6] .. '|' .. ARGV[7],
+redis.call('SET', KEYS[1], encodeEntry(version, ARGV[2], freshUntil, freshUntil + grace, ARGV[5], ARGV[6], ARGV[7]),
   'PX', fresh + grace)
-announce(ARGV[9], ARGV[10], 'k|' .. v .. '|' .. KEYS[1])
-return {1, version}
+announce(ARGV[9], ARGV[10], 'k|' .. string.format('%d', version) .. '|' .. KEYS[1])
+return {1, version, freshUntil}

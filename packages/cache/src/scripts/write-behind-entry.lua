@@ -17,7 +17,7 @@
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local head = redis.call('GETRANGE', KEYS[1], 0, 24)
-local old = tonumber(string.match(head, '^(%d+)|')) or 0
+local old = entryVersion(head)
 -- The floor keeps versions growing when the entry expired or was evicted and the clock went back (a failover).
 local floor = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
 local version = math.max(old + 1, floor + 1, now)
@@ -25,14 +25,12 @@ local v = string.format('%d', version)
 redis.call('SET', KEYS[3], v)
 if ARGV[1] == 'd' then
   local lifetime = math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[4]) + 1000)
-  redis.call('SET', KEYS[1], v .. '|d|0|0|0||', 'PX', lifetime)
+  redis.call('SET', KEYS[1], tombstone(version), 'PX', lifetime)
 else
   local fresh = tonumber(ARGV[2])
   local grace = tonumber(ARGV[3])
   local freshUntil = math.floor(now / 1000) + fresh
-  redis.call('SET', KEYS[1],
-    v .. '|' .. ARGV[1] .. '|' .. string.format('%d', freshUntil) .. '|' .. string.format('%d', freshUntil + grace) ..
-    '|0|' .. ARGV[4] .. '|' .. ARGV[5],
+  redis.call('SET', KEYS[1], encodeEntry(version, ARGV[1], freshUntil, freshUntil + grace, '0', ARGV[4], ARGV[5]),
     'PX', fresh + grace)
 end
 local tail = ARGV[8]
