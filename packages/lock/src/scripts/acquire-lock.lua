@@ -42,17 +42,5 @@ else
   for index = 3, #KEYS do redis.call('SET', KEYS[index], token, 'PX', ttl) end
 end
 
--- Fencing token: the larger of the last one + 1 and the server clock in µs.
--- The counter alone makes it strictly increasing on one server; the clock
--- keeps it increasing after a failover that lost the counter's last writes
--- (the promoted replica's clock has moved on by more than the failover took).
--- SET … GET writes the clock value and reads the last one in one command;
--- only when the clock has not passed it is the token written again.
-local time = redis.call('TIME')
-local fence = time[1] * 1000000 + time[2]
-local last = tonumber(redis.call('SET', KEYS[1], string.format('%.0f', fence), 'GET'))
-if last and last >= fence then
-  fence = last + 1
-  redis.call('SET', KEYS[1], string.format('%.0f', fence))
-end
-return fence
+-- @include fencing-token.lua
+return next_fencing_token(redis.call('TIME'))

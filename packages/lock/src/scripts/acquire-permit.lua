@@ -25,11 +25,5 @@ end
 redis.call('ZADD', KEYS[3], now_ms + ttl, token)
 if redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
 
--- Fencing token: as in acquire-lock.lua, the larger of the last one + 1 and the clock in µs.
-local fence = time[1] * 1000000 + time[2]
-local last = tonumber(redis.call('SET', KEYS[1], string.format('%.0f', fence), 'GET'))
-if last and last >= fence then
-  fence = last + 1
-  redis.call('SET', KEYS[1], string.format('%.0f', fence))
-end
-return fence
+-- @include fencing-token.lua
+return next_fencing_token(time)

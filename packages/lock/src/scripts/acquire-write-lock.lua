@@ -38,11 +38,5 @@ end
 redis.call('SET', KEYS[3], token, 'PX', ttl)
 if redis.call('GET', KEYS[4]) == token then redis.call('DEL', KEYS[4]) end
 
--- Fencing token: as in acquire-lock.lua, the larger of the last one + 1 and the clock in µs.
-local fence = time[1] * 1000000 + time[2]
-local last = tonumber(redis.call('SET', KEYS[1], string.format('%.0f', fence), 'GET'))
-if last and last >= fence then
-  fence = last + 1
-  redis.call('SET', KEYS[1], string.format('%.0f', fence))
-end
-return fence
+-- @include fencing-token.lua
+return next_fencing_token(time)
