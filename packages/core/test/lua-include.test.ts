@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineScript } from '@redkit/core';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -141,5 +142,19 @@ describe('Lua @include', () => {
     const [output] = (await bundle()).outputFiles;
     expect(output?.text).toContain('-- begin bump-counter.lua');
     expect(output?.text).not.toContain('@include');
+  });
+
+  it("expands lock's fencing token and leaderboard's union prelude", () => {
+    const source = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+    for (const name of ['acquire-lock', 'acquire-permit', 'acquire-read-lock', 'acquire-write-lock']) {
+      const { source: text } = expand(source(`lock/src/scripts/${name}.lua`));
+      expect(text).toContain('local function next_fencing_token(time)');
+      expect(text).toMatch(/-- end fencing-token\.lua\nreturn next_fencing_token\(/);
+    }
+    for (const name of ['read-range', 'read-member', 'count-members']) {
+      expect(expand(source(`leaderboard/src/scripts/${name}.lua`)).source).toContain(
+        "-- begin union-prelude.lua\nif #KEYS > 4 and redis.call('EXISTS', KEYS[1]) == 0 then",
+      );
+    }
   });
 });

@@ -6,26 +6,6 @@ import removeMemberSource from './scripts/remove-member.lua';
 import scanBoardSource from './scripts/scan-board.lua';
 import submitScoreSource from './scripts/submit-score.lua';
 import trimBoardSource from './scripts/trim-board.lua';
-import unionPreludeSource from './scripts/union-prelude.lua';
-
-/** Lines of the leading comment block (the header), and the rest. */
-function splitHeader(source: string): [header: string, body: string] {
-  const lines = source.split('\n');
-  let end = 0;
-  while (end < lines.length && (lines[end]?.trim().startsWith('--') || lines[end]?.trim() === '')) end++;
-  return [lines.slice(0, end).join('\n'), lines.slice(end).join('\n')];
-}
-
-const unionPrelude = splitHeader(unionPreludeSource)[1];
-
-/**
- * A read script with the union prelude spliced in after its header, so that
- * reading a combined board builds it (when not cached) in the same call.
- */
-function withUnion(source: string): string {
-  const [header, body] = splitHeader(source);
-  return `${header}\n\n-- union-prelude.lua\n${unionPrelude}\n${body}`;
-}
 
 /** What a leaderboard writes into its submit-score script (see the configuration line of submit-score.lua). */
 export interface SubmitConfig {
@@ -68,9 +48,10 @@ export function submitScoreScript(config: SubmitConfig): LuaScript<string> {
   }
   return script;
 }
-export const readRange = defineScript<(string | number | null)[]>('read-range', withUnion(readRangeSource));
-export const readMember = defineScript<(string | number | null)[]>('read-member', withUnion(readMemberSource));
-export const countMembers = defineScript<number>('count-members', withUnion(countMembersSource));
+// The read scripts build a combined board first: each includes union-prelude.lua right after its header.
+export const readRange = defineScript<(string | number | null)[]>('read-range', readRangeSource);
+export const readMember = defineScript<(string | number | null)[]>('read-member', readMemberSource);
+export const countMembers = defineScript<number>('count-members', countMembersSource);
 export const scanBoard = defineScript<(string | null)[]>('scan-board', scanBoardSource);
 export const removeMember = defineScript<number>('remove-member', removeMemberSource);
 export const trimBoard = defineScript<number>('trim-board', trimBoardSource);

@@ -10,4 +10,6 @@
 -- ARGV[4] slot: composite = level * slot + tie
 -- Reply: the number of members
 
+-- @include union-prelude.lua
+
 return redis.call('ZCARD', KEYS[1])

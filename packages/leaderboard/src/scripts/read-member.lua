@@ -14,6 +14,8 @@
 -- Reply: {nil} when the member is not on the board; otherwise {composite, position (0-based),
 --   higher, distinct higher, lower, same, total, metadata JSON or nil}; what was not asked for is 0
 
+-- @include union-prelude.lua
+
 local board = KEYS[1]
 local slot = tonumber(ARGV[4])
 local want = ARGV[6]

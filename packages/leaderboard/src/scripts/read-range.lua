@@ -18,6 +18,8 @@
 --   scores above it (d) or 0 (o), member, composite, member, composite, …, then per entry its
 --   metadata JSON (nil when none) if ARGV[8] is 1}
 
+-- @include union-prelude.lua
+
 local board = KEYS[1]
 local slot = tonumber(ARGV[4])
 local start, stop

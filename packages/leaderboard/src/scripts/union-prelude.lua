@@ -1,9 +1,17 @@
--- union-prelude: not a script of its own. reader.ts splices it into every read script, right after
--- the script's header, so that a read of a combined board builds it first, in the same call.
--- When KEYS[5...] are given, KEYS[1] is a combined board of them: built with ZUNIONSTORE when it
--- does not exist, checked against the precision budget, and kept for ARGV[2] ms (registered in
--- KEYS[4] so that remove and reset find it). With ARGV[3] = 1 its distinct-score index (KEYS[2])
--- is built too, one level at a time from the top.
+-- union-prelude: builds a combined board before a read of it, in the same call. Included right after
+--   the header of every read script (read-range, read-member, count-members), which share these KEYS and ARGV.
+--   When KEYS[5...] are given, KEYS[1] is a combined board of them: built with ZUNIONSTORE when it does not
+--   exist, checked against the precision budget, and kept for ARGV[2] ms (registered in KEYS[4] so that
+--   remove and reset find it). With ARGV[3] = 1 its distinct-score index (KEYS[2]) is built too, one level
+--   at a time from the top.
+-- KEYS[1] board (sorted set: member → composite score); a combined board when KEYS[5...] are given
+-- KEYS[2] the board's distinct-score index (sorted set: level → level)
+-- KEYS[4] registry of period and combined boards (sorted set: key → expiry in ms)
+-- KEYS[5...] boards to combine into KEYS[1] when it does not exist
+-- ARGV[1] SUM | MAX: how a combined board aggregates
+-- ARGV[2] ms to keep a combined board
+-- ARGV[3] 1 when the board keeps a distinct-score index
+-- ARGV[4] slot: composite = level * slot + tie
 -- Reply (only when the combined totals are beyond 2^53): an error starting with E_SCORE_RANGE.
 
 if #KEYS > 4 and redis.call('EXISTS', KEYS[1]) == 0 then
