@@ -1,6 +1,6 @@
 import { driverFor, type RedisConnection } from '@redkit/core';
 
-export { keysOf, nextEvent, sleep, waitFor } from '@redkit/testing';
+export { eventually, keysOf, nextEvent, sleep, waitFor } from '@redkit/testing';
 
 /** How many keys under a namespace each master holds (one number on a single server). */
 export async function keysPerMaster(redis: RedisConnection, namespace: string): Promise<number[]> {

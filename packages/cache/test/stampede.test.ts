@@ -1,7 +1,7 @@
 import { Cache } from '@redkit/cache';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { afterAll, expect, it } from 'vitest';
-import { sleep } from './helpers.js';
+import { sleep, waitFor } from './helpers.js';
 
 describeTopologies('stampede protection', (t) => {
   const caches: Cache[] = [];
@@ -24,7 +24,9 @@ describeTopologies('stampede protection', (t) => {
     }
     const loader = async () => {
       loads++;
-      await sleep(150);
+      // The load lasts until every other caller arrived: each missed and joined its own process's load
+      // (50 callers per instance: 49 of them in-process), not for a guessed duration.
+      await waitFor(() => collapsed['in-process'] === 196, { what: '196 callers to join a load in their process' });
       return { value: 'loaded once', at: Date.now() };
     };
     const results = await Promise.all(

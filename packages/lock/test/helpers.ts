@@ -1,6 +1,6 @@
 import { afterAll, vi } from 'vitest';
 
-export { eventually, keysOf, sleep } from '@redkit/testing';
+export { eventually, keysOf, sleep, waitFor } from '@redkit/testing';
 
 /** Blocks the event loop: a holder that stalls (a long GC pause, a CPU-bound loop). */
 export function blockEventLoop(ms: number): void {

@@ -12,7 +12,7 @@ import {
 } from '@redkit/lock';
 import { describeTopologies } from '@redkit/testing/vitest';
 import { describe, expect, it, vi } from 'vitest';
-import { blockEventLoop, closing, keysOf, sleep, timersLeftBy } from './helpers.js';
+import { blockEventLoop, closing, keysOf, sleep, timersLeftBy, waitFor } from './helpers.js';
 
 describeTopologies('mutex', (t) => {
   const track = closing();
@@ -20,6 +20,24 @@ describeTopologies('mutex', (t) => {
     track(new Mutex({ redis: t.redis, namespace: t.namespace, ttl: '5s', wait: '5s', ...options }));
   let counter = 0;
   const resource = () => `res-${++counter}`;
+  /**
+   * Counts the acquire attempts sent for resource `r`, so a test can wait until a
+   * waiter is waiting: its first attempt found the lock held (with wake-ups, its
+   * second follows its subscription).
+   */
+  const attemptsOn = (r: string) => {
+    const lockKey = `${t.namespace}:{${r}}:lock`;
+    let count = 0;
+    const stop = onScriptCall(({ script, keys }) => {
+      if (script.name === 'acquire-lock' && keys.at(-1) === lockKey) count++;
+    });
+    return {
+      get count() {
+        return count;
+      },
+      stop,
+    };
+  };
 
   describe('acquire and release', () => {
     it('holds the lock until released; a second caller gets null, then the lock', async () => {
@@ -132,12 +150,18 @@ describeTopologies('mutex', (t) => {
       const m = mutex({ retry: { minDelay: '20s', maxDelay: '40s' }, wait: '60s', ttl: '60s' });
       const r = resource();
       const holder = await m.acquire(r);
-      const waiting = m.acquire(r);
-      await sleep(200);
-      await holder.release();
-      const lock = await waiting;
-      expect(lock.isValid).toBe(true);
-      await lock.release();
+      const attempts = attemptsOn(r);
+      try {
+        const waiting = m.acquire(r);
+        // Subscribed: its second attempt is sent once it listens for the release.
+        await waitFor(() => attempts.count === 2, { what: 'the waiter to subscribe' });
+        await holder.release();
+        const lock = await waiting;
+        expect(lock.isValid).toBe(true);
+        await lock.release();
+      } finally {
+        attempts.stop();
+      }
     }, 15_000);
 
     it('gives up after wait with LockBusyError', async () => {
@@ -177,8 +201,9 @@ describeTopologies('mutex', (t) => {
       const m = mutex({ wakeUp: 'poll', retry: { minDelay: 5, maxDelay: 20 } });
       const r = resource();
       const holder = await m.acquire(r);
+      const attempts = attemptsOn(r);
       const waiting = m.acquire(r);
-      await sleep(50);
+      await waitFor(() => attempts.count >= 1, { what: 'the waiter’s first attempt' }).finally(attempts.stop);
       await holder.release();
       const lock = await waiting;
       expect(lock.isValid).toBe(true);
@@ -189,8 +214,9 @@ describeTopologies('mutex', (t) => {
       const m = new Mutex({ redis: t.redis, namespace: t.namespace, ttl: '5s', wait: '30s' });
       const r = resource();
       const holder = await m.acquire(r);
+      const attempts = attemptsOn(r);
       const waiting = m.acquire(r).catch((e: unknown) => e);
-      await sleep(50);
+      await waitFor(() => attempts.count >= 1, { what: 'the waiter’s first attempt' }).finally(attempts.stop);
       await m.close();
       expect(await waiting).toBeInstanceOf(LockClosedError);
       await expect(m.acquire(resource())).rejects.toBeInstanceOf(LockClosedError);
