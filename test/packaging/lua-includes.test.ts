@@ -34,5 +34,7 @@ describe('Lua includes in the built packages', () => {
     expect(occurrences('lock', extension, 'local function next_fencing_token(time)')).toBe(4);
     // read-range, read-member, count-members
     expect(occurrences('leaderboard', extension, '-- begin union-prelude.lua\\nif #KEYS > 4')).toBe(3);
+    // read-range, scan-board
+    expect(occurrences('leaderboard', extension, 'local function append_entries(')).toBe(2);
   });
 });

@@ -46,11 +46,5 @@ if items[2] and ARGV[9] ~= 'o' then
     reply[2] = redis.call('ZCOUNT', KEYS[2], '(' .. string.format('%.0f', level), '+inf')
   end
 end
-for index = 1, #items do reply[#reply + 1] = items[index] end
-if ARGV[8] == '1' and items[1] then
-  local members = {}
-  for index = 1, #items, 2 do members[#members + 1] = items[index] end
-  local metadata = redis.call('HMGET', KEYS[3], unpack(members))
-  for index = 1, #metadata do reply[#reply + 1] = metadata[index] end
-end
-return reply
+-- @include append-entries.lua
+return append_entries(reply, items, KEYS[3], ARGV[8] == '1')

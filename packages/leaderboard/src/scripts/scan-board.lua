@@ -10,11 +10,5 @@
 local page = redis.call('ZSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
 local items = page[2]
 local reply = { page[1] }
-for index = 1, #items do reply[#reply + 1] = items[index] end
-if ARGV[3] == '1' and items[1] then
-  local members = {}
-  for index = 1, #items, 2 do members[#members + 1] = items[index] end
-  local metadata = redis.call('HMGET', KEYS[2], unpack(members))
-  for index = 1, #metadata do reply[#reply + 1] = metadata[index] end
-end
-return reply
+-- @include append-entries.lua
+return append_entries(reply, items, KEYS[2], ARGV[3] == '1')
