@@ -38,6 +38,7 @@ export {
   type RedkitErrorCode,
   ScriptError,
 } from './errors.js';
+export { type CheckIssue, issuesAt, parseField } from './field-issues.js';
 export {
   driverFor,
   isCluster,
@@ -57,10 +58,14 @@ export {
   unescapeKeyPart,
 } from './keys.js';
 export { namespaceSchema, parseOptions, zodSchemaOption } from './options.js';
+export { patternNameSchema } from './pattern-name.js';
+export { callOptions, callTimeoutSchema, patternOptions, type TypedSchemaOptions } from './pattern-options.js';
+export { type PatternStart, startPattern } from './pattern-start.js';
 export { checkReplicaWait, type ReplicaWait, replicasSchema, waitForReplicas } from './replicas.js';
 export { type ScanOptions, scanAll } from './scan.js';
 export { defineScript, type LuaScript, onScriptCall, type ScriptCall } from './script.js';
 export { type ServerClock, serverClock } from './server-clock.js';
+export { streamNameSchema } from './stream-name.js';
 export {
   type AnyEventListener,
   type EventHooks,
@@ -68,3 +73,4 @@ export {
   TelemetryEmitter,
   type TelemetryPayload,
 } from './telemetry.js';
+export { textSchema } from './text.js';
