@@ -1,15 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type CallOptions,
-  driverFor,
-  InvalidOptionsError,
-  Keyspace,
-  parseOptions,
-  type RedisArg,
-  type RedisDriver,
-  TelemetryEmitter,
-  warnIfEvictable,
-} from '@redkit/core';
+import type { CallOptions, RedisArg, RedisDriver } from '@redkit/core';
+import { InvalidOptionsError, Keyspace, parseField, parseOptions, startPattern, TelemetryEmitter } from '@redkit/core';
 import { SnapshotExpiredError, UnknownMemberError } from './errors.js';
 import type { GeoEvents } from './events.js';
 import {
@@ -90,22 +81,6 @@ function invalid(path: string, message: string, context: string): InvalidOptions
   return new InvalidOptionsError([{ path, message }], { context });
 }
 
-/** Builds an InvalidOptionsError whose paths start with `prefix` (`from.lat`, `point.lon`). */
-function parseField<T>(
-  schema: { safeParse(value: unknown): { success: boolean; data?: T; error?: unknown } },
-  value: unknown,
-  prefix: string,
-  context: string,
-): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data as T;
-  const issues = (result.error as { issues: { path: PropertyKey[]; message: string }[] }).issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
-  throw new InvalidOptionsError(issues, { context, cause: result.error });
-}
-
 /**
  * A geo index: members with a position (a Redis geo set), optional typed
  * metadata (a hash beside it) and, for moving objects, the Redis time each
@@ -142,16 +117,17 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
   private readonly ttl: number;
 
   constructor(options: GeoIndexOptions<Schema>) {
-    this.options = parseOptions(geoIndexOptionsSchema, options, 'GeoIndex');
+    // Members are data: evicting them loses positions, so warn once if the server may.
+    ({
+      options: this.options,
+      driver: this.driver,
+      call: this.call,
+    } = startPattern(geoIndexOptionsSchema, options, { context: 'GeoIndex', evictable: 'geo' }));
     this.name = this.options.name;
     this.prefix = `${new Keyspace(this.options.namespace).key(this.name)}:`;
     this.keys = [`${this.prefix}points`, `${this.prefix}meta`, `${this.prefix}seen`];
     this.ttl = this.options.ttl ?? 0;
-    this.driver = driverFor(this.options.redis);
-    this.call = this.options.timeout === undefined ? undefined : { timeoutMs: this.options.timeout };
     this.events = new TelemetryEmitter<GeoEvents>('geo');
-    // Members are data: evicting them loses positions. Say so once if the server may.
-    void warnIfEvictable(this.driver, 'geo');
   }
 
   /**
@@ -541,16 +517,7 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
   private encodeMetadata(value: unknown, context: string): string {
     const schema = this.options.schema;
     if (!schema) throw invalid('metadata', 'this index has no metadata schema', context);
-    const result = schema.safeParse(value);
-    if (!result.success) {
-      throw new InvalidOptionsError(
-        result.error.issues.map((issue) => ({
-          path: ['metadata', ...issue.path.map(String)].join('.'),
-          message: issue.message,
-        })),
-        { context, cause: result.error },
-      );
-    }
+    parseField(schema, value, 'metadata', context);
     // What is stored is the schema's input, so a read parses it (and its transforms) again.
     return JSON.stringify(value);
   }

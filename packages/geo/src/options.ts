@@ -1,4 +1,5 @@
-import { durationSchema, redisConnectionSchema, zodSchemaOption } from '@redkit/core';
+import type { TypedSchemaOptions } from '@redkit/core';
+import { durationSchema, patternNameSchema, patternOptions, textSchema, zodSchemaOption } from '@redkit/core';
 import { z } from 'zod';
 
 /** A zod schema for member metadata. Values are stored as JSON, so use JSON-compatible types. */
@@ -37,10 +38,7 @@ export const latitudeSchema = z
     `must be between -${maxLatitude} and ${maxLatitude} (the latitudes Redis can index)`,
   );
 
-export const memberSchema = z
-  .string({ message: 'must be a string' })
-  .min(1, 'must not be empty')
-  .max(maxMemberLength, `must be at most ${maxMemberLength} characters`);
+export const memberSchema = textSchema(maxMemberLength);
 
 /** A point on the map. */
 export const pointSchema = z.object({ lon: longitudeSchema, lat: latitudeSchema }).strict();
@@ -65,14 +63,9 @@ const day = 86_400_000;
 /** Options of `new GeoIndex()`. */
 export const geoIndexOptionsSchema = z
   .object({
-    redis: redisConnectionSchema,
+    ...patternOptions('geo'),
     /** The index's name; its hash tag, so all its keys share one cluster slot. */
-    name: z
-      .string({ message: 'must be a string' })
-      .min(1, 'must not be empty')
-      .max(256, 'must be at most 256 characters'),
-    /** Key prefix: keys are `<namespace>:{<name>}:…`. @default "geo" */
-    namespace: z.string().default('geo'),
+    name: patternNameSchema,
     /** Zod schema of member metadata, stored as JSON in a hash beside the geo set and returned with reads. */
     schema: metadataSchemaSchema.optional(),
     /**
@@ -84,19 +77,15 @@ export const geoIndexOptionsSchema = z
     ttl: durationSchema({ min: 1, max: 365 * day }).optional(),
     /** Stale members each write evicts at most (0: only `evictStale()` evicts). @default 100 */
     evictBatch: z.number().int().min(0).max(10_000).default(100),
-    /** Bound on each call to Redis. @default the client's command timeout */
-    timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
   })
   .strict();
 
-export type GeoIndexOptions<Schema extends MetadataSchema | undefined = undefined> = Omit<
-  z.input<typeof geoIndexOptionsSchema>,
-  'schema'
-> & {
-  /** Zod schema of member metadata, stored as JSON in a hash beside the geo set and returned with reads. */
-  schema?: Schema;
-};
 export type ResolvedGeoIndexOptions = z.output<typeof geoIndexOptionsSchema>;
+/** Options of `new GeoIndex()`; `schema` types the metadata. */
+export type GeoIndexOptions<Schema extends MetadataSchema | undefined = undefined> = TypedSchemaOptions<
+  typeof geoIndexOptionsSchema,
+  Schema
+>;
 
 /** Options of `add` and `upsert`. */
 export const writeOptionsSchema = z

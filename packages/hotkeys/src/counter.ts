@@ -1,16 +1,14 @@
 import {
   type CallOptions,
-  driverFor,
   InvalidOptionsError,
   Keyspace,
   type PipelineCommand,
-  parseOptions,
   type RedisConnection,
   type RedisDriver,
   RedisUnavailableError,
   RedkitError,
+  startPattern,
   waitForReplicas,
-  warnIfEvictable,
 } from '@redkit/core';
 import type { Cluster } from 'ioredis';
 import { NotReplicatedError } from './errors.js';
@@ -55,18 +53,22 @@ export class ShardedCounter {
   readonly keys: readonly string[];
   private readonly redis: RedisConnection;
   private readonly driver: RedisDriver;
-  private readonly call: CallOptions;
+  private readonly call: CallOptions | undefined;
 
   constructor(options: ShardedCounterOptions) {
-    this.options = parseOptions(shardedCounterOptionsSchema, options, 'ShardedCounter');
-    const { redis, name, namespace, shards, timeout } = this.options;
+    // Shards are data: an evicted shard silently lowers the total, so warn once if the server may.
+    ({
+      options: this.options,
+      driver: this.driver,
+      call: this.call,
+    } = startPattern(shardedCounterOptionsSchema, options, {
+      context: 'ShardedCounter',
+      evictable: 'sharded counter',
+    }));
+    const { redis, name, namespace, shards } = this.options;
     const keyspace = new Keyspace(namespace);
     this.keys = Object.freeze(spreadTags(name, shards).map((tag) => keyspace.key(tag, 'c')));
     this.redis = redis;
-    this.driver = driverFor(redis);
-    this.call = timeout === undefined ? {} : { timeoutMs: timeout };
-    // Shards are data: an evicted shard silently lowers the total.
-    void warnIfEvictable(this.driver, 'sharded counter');
   }
 
   /**
@@ -130,7 +132,7 @@ export class ShardedCounter {
     const cluster = this.redis as Cluster;
     if (typeof cluster.refreshSlotsCache !== 'function') return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.call.timeoutMs ?? this.driver.timeoutMs);
+      const timer = setTimeout(resolve, this.call?.timeoutMs ?? this.driver.timeoutMs);
       cluster.refreshSlotsCache(() => {
         clearTimeout(timer);
         resolve();

@@ -1,4 +1,4 @@
-import { durationSchema, redisConnectionSchema } from '@redkit/core';
+import { durationSchema, patternNameSchema, patternOptions, textSchema } from '@redkit/core';
 import { z } from 'zod';
 
 /** Most tags one `spreadTags` call returns (and most shards of a `ShardedCounter`). */
@@ -58,10 +58,7 @@ export type ResolvedHotKeyDetectorOptions = z.output<typeof hotKeyDetectorOption
 /** Arguments of `spreadTags(base, count)`. */
 export const spreadTagsArgsSchema = z
   .object({
-    base: z
-      .string({ message: 'must be a string' })
-      .min(1, 'must not be empty')
-      .max(maxBaseLength, `must be at most ${maxBaseLength} characters`),
+    base: textSchema(maxBaseLength),
     count: z
       .number({ message: 'must be a number' })
       .int('must be a whole number')
@@ -73,14 +70,9 @@ export const spreadTagsArgsSchema = z
 /** Zod schema of the options of `new ShardedCounter()` (what the constructor parses). */
 export const shardedCounterOptionsSchema = z
   .object({
-    redis: redisConnectionSchema,
+    ...patternOptions('counter'),
     /** The counter's name: the base of its shards' spread hash tags. */
-    name: z
-      .string({ message: 'must be a string' })
-      .min(1, 'must not be empty')
-      .max(256, 'must be at most 256 characters'),
-    /** Key prefix: shard keys are `<namespace>:{<name>#<j>}:c`. @default "counter" */
-    namespace: z.string().default('counter'),
+    name: patternNameSchema,
     /**
      * Number of shards. Each lands in its own equal share of the slot space, so
      * a multiple of the cluster's master count spreads evenly over the masters.
@@ -108,8 +100,6 @@ export const shardedCounterOptionsSchema = z
     waitForReplicas: z.number().int('must be a whole number').min(0).max(16).default(0),
     /** How long `WAIT` may take before the increment fails with `NotReplicatedError`. @default "1s" */
     waitTimeout: durationSchema({ min: 1, max: 60_000 }).default(1_000),
-    /** Bound on each call to Redis. @default the client's command timeout */
-    timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
   })
   .strict();
 /** Options of `new ShardedCounter()`. */
