@@ -23,6 +23,7 @@ const sourceAliases = [
   { find: /^@redkit\/session\/(express|fastify)$/, replacement: root('packages/session/src/$1.ts') },
   { find: /^@redkit\/testing$/, replacement: root('packages/testing/src/index.ts') },
   { find: /^@redkit\/testing\/vitest$/, replacement: root('packages/testing/src/vitest.ts') },
+  { find: /^@redkit\/testing\/contracts$/, replacement: root('packages/testing/src/contracts/index.ts') },
 ];
 
 /**

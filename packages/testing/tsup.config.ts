@@ -1,3 +1,3 @@
 import { packageBuild } from '../../tsup.base.js';
 
-export default packageBuild({ index: 'src/index.ts', vitest: 'src/vitest.ts' });
+export default packageBuild({ index: 'src/index.ts', vitest: 'src/vitest.ts', contracts: 'src/contracts/index.ts' });

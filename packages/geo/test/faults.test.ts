@@ -1,58 +1,30 @@
 import { RedisUnavailableError } from '@redkit/core';
 import { GeoIndex } from '@redkit/geo';
-import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, startReplicated } from '@redkit/testing';
+import { redisDownContract } from '@redkit/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
-describe('Redis down (standalone)', () => {
-  let server: StandaloneRedis;
-  beforeAll(async () => {
-    server = await startStandalone();
-  });
-  afterAll(() => server?.stop());
+const at = { lon: 2.35, lat: 48.85 };
 
-  it('calls fail with RedisUnavailableError within the timeout, and work again after a restart', async () => {
-    const index = new GeoIndex({
-      redis: server.client({ commandTimeout: 500 }),
-      name: 'down',
-      ttl: '1m',
-      timeout: 300,
-    });
-    const at = { lon: 2.35, lat: 48.85 };
+redisDownContract({
+  build: (redis) => new GeoIndex({ redis, name: 'down', ttl: '1m', timeout: 300 }),
+  before: async (index) => {
     await index.upsert('a', at);
-    await server.node.kill();
-    try {
-      for (const call of [
-        () => index.upsert('a', at),
-        () => index.near(at, { radius: 1 }),
-        () => index.within({ polygon: [at, { lon: 2.4, lat: 48.85 }, { lon: 2.4, lat: 48.9 }] }),
-        () => index.snapshot(at, { radius: 1 }),
-        () => index.position('a'),
-        () => index.remove('a'),
-      ]) {
-        const started = performance.now();
-        const error = await call().catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(RedisUnavailableError);
-        // Bounded: the timeout plus scheduling slack on a busy machine, never a hang.
-        expect(performance.now() - started).toBeLessThan(3_000);
-      }
-    } finally {
-      await server.node.restart();
-    }
-    // The restarted server has no data and no scripts loaded; upsert is idempotent, so retrying is safe.
-    let done = false;
-    for (let attempt = 0; attempt < 50 && !done; attempt++) {
-      done = await index.upsert('b', at).then(
-        () => true,
-        async () => {
-          await sleep(100);
-          return false;
-        },
-      );
-    }
-    expect(done).toBe(true);
+  },
+  calls: (index) => [
+    () => index.upsert('a', at),
+    () => index.near(at, { radius: 1 }),
+    () => index.within({ polygon: [at, { lon: 2.4, lat: 48.85 }, { lon: 2.4, lat: 48.9 }] }),
+    () => index.snapshot(at, { radius: 1 }),
+    () => index.position('a'),
+    () => index.remove('a'),
+  ],
+  // The restarted server has no data and no scripts loaded; upsert is idempotent, so retrying is safe.
+  recover: (index) => index.upsert('b', at),
+  verify: async (index) => {
     expect((await index.near(at, { radius: 1 })).map((row) => row.member)).toEqual(['b']);
-  }, 60_000);
+  },
 });
 
 describe.each(['sentinel', 'cluster'] as const)('a master failover in the middle of moves (%s)', (kind) => {

@@ -1,7 +1,6 @@
 import { GeoIndex } from '@redkit/geo';
-import { createAclUser } from '@redkit/testing';
-import { describeTopologies } from '@redkit/testing/vitest';
-import { expect, it } from 'vitest';
+import { leastPrivilegeContract } from '@redkit/testing/contracts';
+import { expect } from 'vitest';
 import { z } from 'zod';
 import { sleep } from './helpers.js';
 
@@ -28,10 +27,10 @@ const commands = [
   'hdel',
 ];
 
-describeTopologies('geo as a least-privilege ACL user', (t) => {
-  it('every operation works with exactly the documented commands and keys', async () => {
-    const user = await createAclUser(t.redis, { commands, keys: [`${t.namespace}:*`], channels: [] });
-    const redis = t.client({ username: user.username, password: user.password });
+leastPrivilegeContract({
+  name: 'geo',
+  commands,
+  run: async (redis, t) => {
     const index = new GeoIndex({
       redis,
       namespace: t.namespace,
@@ -62,5 +61,5 @@ describeTopologies('geo as a least-privilege ACL user', (t) => {
     await index.upsert('c', at);
     await index.clear();
     expect(await index.near(at, { radius: 5, unit: 'km' })).toEqual([]);
-  });
+  },
 });
