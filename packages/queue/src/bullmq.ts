@@ -10,7 +10,9 @@ import {
   durationSchema,
   InvalidOptionsError,
   isCluster,
+  issuesAt,
   namespaceSchema,
+  parseField,
   parseOptions,
   RedisCommandError,
   type RedisConnection,
@@ -18,6 +20,7 @@ import {
   RedkitError,
   redisConnectionSchema,
   TelemetryEmitter,
+  textSchema,
   withDeadline,
   zodSchemaOption,
 } from '@redkit/core';
@@ -116,11 +119,7 @@ export type BullmqEvents = {
 };
 
 /** BullMQ queue names may not contain `:`; braces would break the hash tag. */
-const queueNameSchema = z
-  .string({ message: 'must be a string' })
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
-  .regex(/^[^:{}\s]+$/, 'must not contain ":", "{", "}" or whitespace');
+const queueNameSchema = textSchema(200).regex(/^[^:{}\s]+$/, 'must not contain ":", "{", "}" or whitespace');
 
 const zodSchema = zodSchemaOption<z.ZodType>();
 
@@ -235,12 +234,8 @@ export function clusterSafePrefix(namespace: string, name: string): string {
   return `${namespace}:{${name}}`;
 }
 
-function issuesOf(error: z.ZodError, root: string) {
-  return error.issues.map((issue) => ({ path: [root, ...issue.path.map(String)].join('.'), message: issue.message }));
-}
-
 function describeIssues(error: z.ZodError, root: string): string {
-  return issuesOf(error, root)
+  return issuesAt([root], error.issues)
     .map((issue) => `${issue.path}: ${issue.message}`)
     .join('; ');
 }
@@ -320,9 +315,7 @@ export class TypedQueue<Jobs extends JobDefinitions> {
         { context },
       );
     }
-    const result = definition.data.safeParse(data);
-    if (!result.success) throw new InvalidOptionsError(issuesOf(result.error, path), { cause: result.error, context });
-    return result.data as JobData<Jobs, Name>;
+    return parseField(definition.data, data, path, context) as JobData<Jobs, Name>;
   }
 
   /**

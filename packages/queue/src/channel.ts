@@ -8,6 +8,7 @@ import {
   probeCapabilities,
   type RedisDriver,
   redisConnectionSchema,
+  streamNameSchema,
   TelemetryEmitter,
   unescapeKeyPart,
   zodSchemaOption,
@@ -51,12 +52,6 @@ export interface ChannelSubscription {
   unsubscribe(): Promise<void>;
 }
 
-const nameSchema = z
-  .string({ message: 'must be a string' })
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
-  .regex(/^[^\r\n\0]+$/, 'must not contain newlines or NUL');
-
 const schemaSchema = zodSchemaOption<MessageSchema>();
 
 const commonShape = {
@@ -83,7 +78,7 @@ export const channelOptionsSchema = z
   .object({
     ...commonShape,
     /** The channel's name; the Redis channel is `<namespace>:{<name>}`, so each name has its own cluster slot. */
-    name: nameSchema,
+    name: streamNameSchema,
   })
   .strict();
 
@@ -95,7 +90,7 @@ export const channelPatternOptionsSchema = z
      * A glob over channel names (`*`, `?`, `[abc]`, as Redis PSUBSCRIBE), e.g.
      * `"orders.*"`; matched against the names given to {@link Channel}.
      */
-    pattern: nameSchema,
+    pattern: streamNameSchema,
   })
   .strict()
   .omit({ sharded: true });

@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '@redkit/core';
+import { InvalidOptionsError, issuesAt } from '@redkit/core';
 import type { z } from 'zod';
 import { InvalidMessageError } from './errors.js';
 import type { MessageSchema } from './options.js';
@@ -15,13 +15,10 @@ export function encodeMessage(
   if (schema) {
     const result = schema.safeParse(message);
     if (!result.success) {
-      throw new InvalidMessageError(
-        (result.error as z.ZodError).issues.map((issue) => ({
-          path: [path, ...issue.path.map(String)].join('.'),
-          message: issue.message,
-        })),
-        { cause: result.error, context },
-      );
+      throw new InvalidMessageError(issuesAt([path], (result.error as z.ZodError).issues), {
+        cause: result.error,
+        context,
+      });
     }
     value = result.data;
   }
@@ -69,8 +66,8 @@ export function decodeMessage(
   if (!schema) return { ok: true, message: value };
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, message: result.data };
-  const detail = (result.error as z.ZodError).issues
-    .map((issue) => `${['message', ...issue.path.map(String)].join('.')}: ${issue.message}`)
+  const detail = issuesAt(['message'], (result.error as z.ZodError).issues)
+    .map((issue) => `${issue.path}: ${issue.message}`)
     .join('; ');
   return { ok: false, error: `the message failed the schema: ${detail}` };
 }

@@ -1,4 +1,5 @@
-import { durationSchema, redisConnectionSchema, zodSchemaOption } from '@redkit/core';
+import type { TypedSchemaOptions } from '@redkit/core';
+import { durationSchema, patternOptions, streamNameSchema, textSchema, zodSchemaOption } from '@redkit/core';
 import { z } from 'zod';
 
 /** A zod schema of the queue's messages (any schema whose output is JSON-serializable). */
@@ -10,32 +11,27 @@ export type MessageOf<Schema> = Schema extends z.ZodType ? z.output<Schema> : un
 /** The message type a queue accepts on `add`: the schema's input, or any JSON value without a schema. */
 export type MessageInputOf<Schema> = Schema extends z.ZodType ? z.input<Schema> : unknown;
 
+/** Options of `new StreamQueue()`; `schema` types the messages. */
+export type StreamQueueOptions<Schema extends MessageSchema | undefined = undefined> = TypedSchemaOptions<
+  typeof streamQueueOptionsSchema,
+  Schema
+>;
+
 const day = 86_400_000;
 const maxUint64 = 2n ** 64n;
 
 const schemaSchema = zodSchemaOption<MessageSchema>();
 
-/** Names of streams, groups and consumers: printable, no newlines. */
-const nameSchema = z
-  .string({ message: 'must be a string' })
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
-  .regex(/^[^\r\n\0]+$/, 'must not contain newlines or NUL');
-
 /** Options of `new StreamQueue()`. */
 export const streamQueueOptionsSchema = z
   .object({
-    redis: redisConnectionSchema,
+    ...patternOptions('queue'),
     /** The stream's name; all of its keys share the hash tag `{<stream>}`. */
-    stream: nameSchema,
-    /** Key prefix: keys are `<namespace>:{<stream>}:…`. @default "queue" */
-    namespace: z.string().default('queue'),
+    stream: streamNameSchema,
     /** Zod schema of a message, checked on `add` and again before a handler sees it. */
     schema: schemaSchema.optional(),
     /** How long an idempotency key is remembered after its first `add`. @default "24h" */
     idempotencyTtl: durationSchema({ min: 1, max: 365 * day }).default(day),
-    /** Bound on each call to Redis. @default the client's command timeout */
-    timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
     /**
      * Trims the stream automatically as this instance adds to it: after every
      * `every` entries it adds, it runs the group-aware trim of
@@ -62,14 +58,6 @@ export const streamQueueOptionsSchema = z
   })
   .strict();
 
-/** Options of `new StreamQueue()`; `schema` types the messages. */
-export type StreamQueueOptions<Schema extends MessageSchema | undefined = undefined> = Omit<
-  z.input<typeof streamQueueOptionsSchema>,
-  'schema'
-> & {
-  /** Zod schema of a message, checked on `add` and again before a handler sees it. */
-  schema?: Schema;
-};
 export type ResolvedStreamQueueOptions = z.output<typeof streamQueueOptionsSchema>;
 
 /** Options of `add`. */
@@ -79,11 +67,7 @@ export const addOptionsSchema = z
      * Adds the message only once per key (for `idempotencyTtl`): a repeated
      * key returns the first add's id and adds nothing.
      */
-    idempotencyKey: z
-      .string({ message: 'must be a string' })
-      .min(1, 'must not be empty')
-      .max(512, 'must be at most 512 characters')
-      .optional(),
+    idempotencyKey: textSchema(512).optional(),
     /**
      * The entry's stream id (`"<ms>-<seq>"`) instead of one the server picks;
      * it must be above the stream's last id.
@@ -180,9 +164,9 @@ export const throttleSchema = z
 export const consumeOptionsSchema = z
   .object({
     /** The consumer group; created (with the stream) on first use. */
-    group: nameSchema,
+    group: streamNameSchema,
     /** This consumer's name, unique within the group. @default a random name */
-    consumer: nameSchema.optional(),
+    consumer: streamNameSchema.optional(),
     /** Messages handled at once by this consumer. @default 1 */
     concurrency: z.number().int('must be a whole number').min(1).max(10_000).default(1),
     /** Most messages read per XREADGROUP. @default `concurrency` */

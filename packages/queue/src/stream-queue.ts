@@ -1,13 +1,5 @@
-import {
-  type CallOptions,
-  driverFor,
-  InvalidOptionsError,
-  parseOptions,
-  type RedisArg,
-  type RedisDriver,
-  TelemetryEmitter,
-  warnIfEvictable,
-} from '@redkit/core';
+import type { CallOptions, RedisArg, RedisDriver } from '@redkit/core';
+import { InvalidOptionsError, parseOptions, startPattern, TelemetryEmitter } from '@redkit/core';
 import { Consumer, type Handler } from './consumer.js';
 import type { QueueEvents } from './events.js';
 import { decodeMessage, encodeMessage, fieldMap } from './message-codec.js';
@@ -197,16 +189,17 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
   private autoTrimming = false;
 
   constructor(options: StreamQueueOptions<Schema>) {
-    this.options = parseOptions(streamQueueOptionsSchema, options, 'StreamQueue');
+    // An evicted stream loses messages; an evicted delayed set loses retries: warn once if the server may.
+    ({
+      options: this.options,
+      driver: this.driver,
+      call: this.call,
+    } = startPattern(streamQueueOptionsSchema, options, { context: 'StreamQueue', evictable: 'queue' }));
     this.keys = new QueueKeys(this.options.namespace, this.options.stream);
     this.namespace = this.keys.namespace;
     this.stream = this.options.stream;
-    this.driver = driverFor(this.options.redis);
-    this.call = this.options.timeout === undefined ? undefined : { timeoutMs: this.options.timeout };
     this.events = new TelemetryEmitter<QueueEvents>('queue');
     this.deadLetters = this.createDeadLetters();
-    // An evicted stream loses messages; an evicted delayed set loses retries.
-    void warnIfEvictable(this.driver, 'queue');
   }
 
   /**
