@@ -1,6 +1,6 @@
 import { defineScript, type LuaScript } from '@redkit/core';
+import { algorithmOf, type PolicyLua } from './algorithms/index.js';
 import type { Policy, ResolvedRateLimiterOptions } from './options.js';
-import { type PolicyLua, policyLua } from './policy-lua.js';
 
 /** What shapes a limiter's check-limits script. Limiters that agree on all of it share one script. */
 export interface CheckLimitsConfig {
@@ -19,7 +19,7 @@ const scripts = new Map<string, LuaScript<string>>();
  *
  * The script is generated, with the policies' parameters written in, so a call
  * sends only its mode, cost and request id, and the script runs straight-line
- * code for exactly the algorithms it uses (see policy-lua.ts). Each distinct
+ * code for exactly the algorithms it uses (see algorithms/). Each distinct
  * configuration is one script in Redis's script cache; limiters with the same
  * configuration share it.
  *
@@ -43,13 +43,19 @@ export function checkLimitsScript(config: CheckLimitsConfig): LuaScript<string> 
   return script;
 }
 
+/** Binds a policy's snippet to its place: `$` → `_<position>`, `KEY` → the policy's key (see PolicyLua). */
+export const bindPolicy =
+  (position: number, key: string) =>
+  (lua: string): string =>
+    lua.replace(/\$/g, `_${position}`).replace(/\bKEY\b/g, key);
+
 /** Lua that formats the values of the expressions as one string of integers. */
 const integers = (expressions: readonly string[]) =>
   `string.format('${expressions.map(() => '%d').join(' ')}', ${expressions.join(', ')})`;
 
 const indent = (lua: string) => lua.replace(/^(?=.)/gm, '  ');
 
-const clockLine =
+export const clockLine =
   "local now\ndo local time = redis.call('TIME'); now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) end";
 
 /** @internal Exported for tests. */
@@ -59,15 +65,13 @@ export function checkLimitsSource({ policies, consumeOnDeny, penalty, blocks }: 
   const parts = policies.map((policy, index) => {
     const position = index + 1;
     const key = `KEYS[${first + index}]`;
-    // `$` → `_<position>`, `KEY` → the policy's key (see PolicyLua).
-    const bind = (lua: string) => lua.replace(/\$/g, `_${position}`).replace(/\bKEY\b/g, key);
-    const lua: PolicyLua = policyLua(policy);
-    return { policy, lua, bind, countsOnDeny: consumeOnDeny && !lua.lease };
+    const bind = bindPolicy(position, key);
+    const algorithm = algorithmOf(policy);
+    const lua: PolicyLua = algorithm.lua(policy);
+    return { policy, lua, bind, countsOnDeny: consumeOnDeny && !algorithm.lease };
   });
   const needsClock = parts.some((part) => part.lua.needsClock);
-  const needsRequestId = policies.some(
-    (policy) => policy.algorithm === 'sliding-log' || policy.algorithm === 'concurrency',
-  );
+  const needsRequestId = policies.some((policy) => algorithmOf(policy).needsRequestId);
   const admitted = parts.map(({ bind }) => bind('allowed$')).join(' and ');
 
   const header = [

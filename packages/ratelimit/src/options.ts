@@ -1,103 +1,16 @@
 import { durationSchema, redisConnectionSchema, replicasSchema } from '@redkit/core';
 import { z } from 'zod';
+import { positiveInt } from './algorithms/algorithm.js';
+import { type Policy, policySchema } from './algorithms/index.js';
 
-/** Policy names become part of keys and of the `RateLimit-Policy` header. */
-const policyName = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 letters, digits, "_" or "-"')
-  .optional();
-
-const positiveInt = (max = Number.MAX_SAFE_INTEGER) => z.number().int().positive().max(max);
-
-/**
- * The sliding log keeps one sorted-set entry per admitted unit, so its limit
- * is capped to keep memory per subject bounded (~80 bytes per entry).
- */
-export const slidingLogMaxLimit = 10_000;
-
-const fixedWindow = z.object({
-  algorithm: z.literal('fixed-window'),
-  name: policyName,
-  /** Units admitted per window. */
-  limit: positiveInt(),
-  window: durationSchema({ min: 1 }),
-  /**
-   * `clock`: windows aligned to the clock (every minute on the minute).
-   * `first-hit`: a subject's window starts with its first request.
-   * @default "clock"
-   */
-  align: z.enum(['clock', 'first-hit']).default('clock'),
-});
-
-const slidingWindow = z.object({
-  algorithm: z.literal('sliding-window'),
-  name: policyName,
-  limit: positiveInt(),
-  window: durationSchema({ min: 1 }),
-});
-
-const slidingLog = z.object({
-  algorithm: z.literal('sliding-log'),
-  name: policyName,
-  limit: positiveInt(slidingLogMaxLimit),
-  window: durationSchema({ min: 1 }),
-});
-
-const tokenBucket = z.object({
-  algorithm: z.literal('token-bucket'),
-  name: policyName,
-  /** Most tokens the bucket holds (the largest burst). */
-  capacity: positiveInt(),
-  /** Tokens added every `interval`. */
-  refillRate: positiveInt(),
-  /** @default "1s" */
-  interval: durationSchema({ min: 1 }).default(1_000),
-});
-
-const gcra = z.object({
-  algorithm: z.literal('gcra'),
-  name: policyName,
-  /** Requests per `period` at the steady rate. */
-  limit: positiveInt(),
-  period: durationSchema({ min: 1 }),
-  /** Requests admitted at once from rest. @default 1 (perfectly smooth) */
-  burst: positiveInt().default(1),
-});
-
-const concurrency = z.object({
-  algorithm: z.literal('concurrency'),
-  name: policyName,
-  /** Most leases held at once. */
-  limit: positiveInt(),
-  /** A lease whose holder never releases it (it crashed) expires after this. */
-  leaseTtl: durationSchema({ min: 1 }),
-});
-
-/** One limit applied to a subject. */
-export const policySchema = z.discriminatedUnion('algorithm', [
-  fixedWindow,
-  slidingWindow,
-  slidingLog,
-  tokenBucket,
-  gcra,
-  concurrency,
-]);
-
-export type PolicyInput = z.input<typeof policySchema>;
-export type Policy = z.output<typeof policySchema> & { name: string };
-export type Algorithm = Policy['algorithm'];
-
-/** The most units one request may cost under a policy: more could never be admitted. */
-export function policyCapacity(policy: z.output<typeof policySchema>): number {
-  switch (policy.algorithm) {
-    case 'token-bucket':
-      return policy.capacity;
-    case 'gcra':
-      return policy.burst;
-    default:
-      return policy.limit;
-  }
-}
+export {
+  type Algorithm,
+  type Policy,
+  type PolicyInput,
+  policyCapacity,
+  policySchema,
+  slidingLogMaxLimit,
+} from './algorithms/index.js';
 
 const penaltySchema = z.object({
   /** Denials within `within` that trigger a block. */

@@ -15,6 +15,7 @@ import {
   waitForReplicas,
   warnIfEvictable,
 } from '@redkit/core';
+import { algorithmOf } from './algorithms/index.js';
 import { checkLimitsScript } from './check-limits-script.js';
 import { type Decision, decodeDecision } from './decision.js';
 import { DeniedCache } from './denied-cache.js';
@@ -32,12 +33,10 @@ import {
   rateLimiterOptionsSchema,
   subjectSchema,
 } from './options.js';
-import { encodePolicy, scalePolicy } from './policy-encoding.js';
+import { refundablePolicies, refundLimitsScript } from './refund-limits-script.js';
 import type { DecidedBy, Lease, LimitResult, PolicyResult } from './result.js';
-import refundLimitsSource from './scripts/refund-limits.lua';
 import releaseLeasesSource from './scripts/release-leases.lua';
 
-const refundLimits = defineScript<number>('refund-limits', refundLimitsSource);
 const releaseLeases = defineScript<number>('release-leases', releaseLeasesSource);
 
 /** How long a fail-closed denial asks the client to wait. */
@@ -74,7 +73,8 @@ export class RateLimiter {
   /** Key suffixes after `<namespace>:{<subject>}:`, escaped once: check-limits' KEYS, in order. */
   private readonly checkSuffixes: readonly string[];
   private readonly refundSuffixes: readonly string[];
-  private readonly refundArgs: readonly number[];
+  /** Gives units back to the refundable policies; undefined when there are none. */
+  private readonly refundLimits: LuaScript<number> | undefined;
   private readonly leaseSuffixes: readonly string[];
   private readonly allSuffixes: readonly string[];
   private readonly needsRequestId: boolean;
@@ -98,23 +98,21 @@ export class RateLimiter {
     this.checkLimits = checkLimitsScript({ policies: this.policies, consumeOnDeny, penalty, blocks });
     this.checkSuffixes = [...(blocks ? ['block'] : []), ...suffixes, ...(penalty ? ['penalty'] : [])];
     this.allSuffixes = ['block', 'penalty', ...suffixes];
-    const refundable = this.policies.flatMap((policy, index) =>
-      policy.algorithm === 'concurrency' ? [] : [{ policy, suffix: suffixes[index] as string }],
+    const suffixOf = new Map(this.policies.map((policy, index) => [policy, suffixes[index] as string]));
+    this.refundLimits = refundLimitsScript(this.policies);
+    this.refundSuffixes = refundablePolicies(this.policies).map((policy) => suffixOf.get(policy) as string);
+    this.leaseSuffixes = this.policies.flatMap((policy) =>
+      algorithmOf(policy).lease ? [suffixOf.get(policy) as string] : [],
     );
-    this.refundSuffixes = refundable.map(({ suffix }) => suffix);
-    this.refundArgs = refundable.flatMap(({ policy }) => encodePolicy(policy));
-    this.leaseSuffixes = this.policies.flatMap((policy, index) =>
-      policy.algorithm === 'concurrency' ? [suffixes[index] as string] : [],
-    );
-    this.needsRequestId = this.policies.some(
-      (policy) => policy.algorithm === 'sliding-log' || policy.algorithm === 'concurrency',
-    );
+    this.needsRequestId = this.policies.some((policy) => algorithmOf(policy).needsRequestId);
     this.maxCost = Math.min(...this.policies.map(policyCapacity));
 
     const { failure } = this.options;
     if (failure.mode === 'fallback') {
       this.fallback = new MemoryLimiter(
-        this.policies.map((policy) => scalePolicy(policy, failure.fallbackShare)),
+        this.policies.map((policy) =>
+          failure.fallbackShare === 1 ? policy : algorithmOf(policy).scale(policy, failure.fallbackShare),
+        ),
         failure.fallbackMaxSubjects,
       );
     }
@@ -236,9 +234,9 @@ export class RateLimiter {
   async refund(subject: string, options?: LimitCallOptions): Promise<void> {
     const cost = this.validate(subject, options);
     this.deniedCache?.forget(subject);
-    if (this.refundSuffixes.length === 0) return;
+    if (this.refundLimits === undefined) return;
     const keys = this.keysOf(subject, this.refundSuffixes);
-    await this.driver.script(refundLimits, keys, [cost, ...this.refundArgs], { timeoutMs: this.options.timeout });
+    await this.driver.script(this.refundLimits, keys, [cost], { timeoutMs: this.options.timeout });
   }
 
   /** Forgets everything about the subject: counts, leases, blocks and penalties. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LimitResult, Policy, PolicyResult } from '@redkit/ratelimit';
+import { algorithmOf } from '../algorithms/index.js';
 
 /**
  * Versions of the IETF draft "RateLimit header fields for HTTP"
@@ -52,31 +53,9 @@ function seconds(ms: number): number {
   return Math.max(0, Math.ceil(ms / 1_000));
 }
 
-/** What a policy advertises: its quota and the window it is earned over (none for concurrency). */
-function quotaOf(policy: Policy): { readonly quota: number; readonly windowSeconds: number | undefined } {
-  // The window must be a non-zero integer, so sub-second windows advertise 1s
-  // (a quota per longer window is the conservative reading for a client).
-  const window = (ms: number) => Math.max(1, seconds(ms));
-  switch (policy.algorithm) {
-    case 'fixed-window':
-    case 'sliding-window':
-    case 'sliding-log':
-      return { quota: policy.limit, windowSeconds: window(policy.window) };
-    case 'token-bucket':
-      // A full bucket drains at once and refills in capacity / rate.
-      return { quota: policy.capacity, windowSeconds: window((policy.capacity * policy.interval) / policy.refillRate) };
-    case 'gcra':
-      // The burst is admitted at once and earned back at limit / period.
-      return { quota: policy.burst, windowSeconds: window((policy.period * policy.burst) / policy.limit) };
-    case 'concurrency':
-      // Requests in flight at once have no window.
-      return { quota: policy.limit, windowSeconds: undefined };
-  }
-}
-
 /** One draft-8 Quota Policy Item: `"name";q=<quota>;w=<window seconds>`. */
 function policyItem(policy: Policy): string {
-  const { quota, windowSeconds } = quotaOf(policy);
+  const { quota, windowSeconds } = algorithmOf(policy).quota(policy);
   // Without a window, the draft's quota unit says what q counts.
   const tail = windowSeconds === undefined ? ';qu="concurrent-requests"' : `;w=${windowSeconds}`;
   return `${sfString(policy.name)};q=${quota}${tail}`;
@@ -141,7 +120,7 @@ function draft6PolicyHeader(policies: readonly Policy[]): string {
   if (value === undefined) {
     value = policies
       .map((policy) => {
-        const { quota, windowSeconds } = quotaOf(policy);
+        const { quota, windowSeconds } = algorithmOf(policy).quota(policy);
         return windowSeconds === undefined ? String(quota) : `${quota};w=${windowSeconds}`;
       })
       .join(', ');
@@ -237,7 +216,8 @@ export function rateLimitHeaders(
 }
 
 function hasReset(binding: PolicyResult, result: LimitResult): boolean {
-  return binding.algorithm !== 'concurrency' || result.blockedForMs > 0;
+  // A lease-holding policy (concurrency) has no window to reset, unless the subject is blocked.
+  return !algorithmOf(binding).lease || result.blockedForMs > 0;
 }
 
 function resetMs(binding: PolicyResult, result: LimitResult): number {
