@@ -1,4 +1,4 @@
--- announce (a fragment put before the scripts that publish invalidations, not a script of its own)
+-- announce: a function included by the scripts that publish invalidations (not a script of its own)
 -- announce(classic, shard, message): publishes an invalidation on `shard`, a shard channel whose slot
 -- this node serves (SPUBLISH goes straight to the node's subscribers instead of over the cluster bus),
 -- and falls back to the classic channel when there is none (''), when SPUBLISH is refused (Redis < 7,

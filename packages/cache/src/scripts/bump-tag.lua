@@ -5,6 +5,7 @@
 -- ARGV[3] the tag's name
 -- ARGV[4] shard invalidation channel served by this node, or '' (see announce.lua)
 -- Reply: the new version
+-- @include announce.lua
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local old = tonumber(redis.call('GET', KEYS[1]) or '0') or 0

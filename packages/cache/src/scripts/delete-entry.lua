@@ -9,6 +9,8 @@
 -- ARGV[2] invalidation channel
 -- ARGV[3] shard invalidation channel served by this node, or '' (see announce.lua)
 -- Reply: {1 when a live entry was deleted else 0, the tombstone's version}
+-- @include entry-format.lua
+-- @include announce.lua
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local head = redis.call('GETRANGE', KEYS[1], 0, 40)

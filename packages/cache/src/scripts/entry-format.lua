@@ -1,4 +1,4 @@
--- entry-format (a fragment put before the scripts that write entries, not a script of its own)
+-- entry-format: functions included by the scripts that write entries (not a script of its own)
 -- The one Lua home of the entry format, `version|flags|freshUntil|staleUntil|loadMs|tags|payload`
 -- (entry.ts is the TypeScript one):
 -- entryVersion(head): the version at the head of a stored value (the first 25 bytes or more), 0 when none;

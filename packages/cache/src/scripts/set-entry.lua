@@ -14,6 +14,8 @@
 -- ARGV[10] shard invalidation channel served by this node, or '' (see announce.lua)
 -- ARGV[11] shortest tombstone lifetime, ms (as delete-entry's ARGV[1])
 -- Reply: {1, version, freshUntil} when written; {0, the newer version} when refused
+-- @include entry-format.lua
+-- @include announce.lua
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local head = redis.call('GETRANGE', KEYS[1], 0, 24)

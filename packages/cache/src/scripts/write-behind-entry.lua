@@ -14,6 +14,8 @@
 -- ARGV[8] the rest of the message, or '' for ',"value":' .. payload .. '}' (an uncompressed JSON payload)
 -- ARGV[9] shard invalidation channel served by this node, or '' (see announce.lua)
 -- Reply: the write's version
+-- @include entry-format.lua
+-- @include announce.lua
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local head = redis.call('GETRANGE', KEYS[1], 0, 24)
