@@ -1,10 +1,11 @@
 import {
-  driverFor,
   InvalidOptionsError,
   type LuaScript,
+  parseField,
   parseOptions,
   type RedisArg,
   RedkitError,
+  startPattern,
   TelemetryEmitter,
   warnIfEvictable,
 } from '@redkit/core';
@@ -128,7 +129,8 @@ export class Leaderboard<Schema extends MetadataSchema | undefined = undefined> 
   private readonly current = new Map<Period, BoardRef>();
 
   constructor(options: LeaderboardOptions<Schema>) {
-    this.options = parseOptions(leaderboardOptionsSchema, options, 'Leaderboard');
+    const start = startPattern(leaderboardOptionsSchema, options, { context: 'Leaderboard' });
+    this.options = start.options;
     const { order, maxScore, decimals, maxCombinedPeriods, periods, timeZone, weekStartsOn } = this.options;
     this.name = this.options.name;
     this.periods = periods;
@@ -138,7 +140,7 @@ export class Leaderboard<Schema extends MetadataSchema | undefined = undefined> 
     this.calendar = { timeZone, weekStartsOn };
     this.clock = new PeriodClock(this.options.clock);
     this.events = new TelemetryEmitter<LeaderboardEvents>('leaderboard');
-    const driver = driverFor(this.options.redis);
+    const { driver } = start;
     this.context = {
       name: this.name,
       driver,
@@ -147,7 +149,7 @@ export class Leaderboard<Schema extends MetadataSchema | undefined = undefined> 
       dense: this.options.rankStyle === 'dense',
       rankStyle: this.options.rankStyle,
       events: this.events,
-      call: this.options.timeout === undefined ? undefined : { timeoutMs: this.options.timeout },
+      call: start.call,
     };
     this.reader = new BoardReader(this.context);
     this.submitScore = submitScoreScript({
@@ -535,17 +537,7 @@ export class Leaderboard<Schema extends MetadataSchema | undefined = undefined> 
   private encodeMetadata(value: unknown): string {
     const schema = this.options.metadata;
     if (!schema) throw invalid('metadata', 'this leaderboard has no metadata schema', 'submit()');
-    const result = schema.safeParse(value);
-    if (!result.success) {
-      throw new InvalidOptionsError(
-        result.error.issues.map((issue) => ({
-          path: ['metadata', ...issue.path.map(String)].join('.'),
-          message: issue.message,
-        })),
-        { context: 'submit()', cause: result.error },
-      );
-    }
-    const json = JSON.stringify(result.data);
+    const json = JSON.stringify(parseField(schema, value, 'metadata', 'submit()'));
     if (json === undefined) throw invalid('metadata', 'must be JSON-serialisable', 'submit()');
     return json;
   }

@@ -1,4 +1,4 @@
-import { durationSchema, redisConnectionSchema, zodSchemaOption } from '@redkit/core';
+import { durationSchema, patternOptions, type TypedSchemaOptions, zodSchemaOption } from '@redkit/core';
 import { z } from 'zod';
 import { isTimeZone } from './time-zone.js';
 
@@ -41,11 +41,9 @@ const clockSchema = z.custom<() => number>((value) => typeof value === 'function
 /** Options of `new Leaderboard()`. */
 export const leaderboardOptionsSchema = z
   .object({
-    redis: redisConnectionSchema,
+    ...patternOptions('leaderboard'),
     /** The leaderboard's name; its hash tag, so all its keys share one cluster slot. */
     name: z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
-    /** Key prefix: keys are `<namespace>:{<name>}:…`. @default "leaderboard" */
-    namespace: z.string().default('leaderboard'),
     /** `desc`: higher scores rank first; `asc`: lower scores rank first (lap times). @default "desc" */
     order: z.enum(['desc', 'asc']).default('desc'),
     /** Default update policy of `submit`. @default "best" */
@@ -104,8 +102,6 @@ export const leaderboardOptionsSchema = z
      * against it. An injected clock is trusted as is (tests, backfills).
      */
     clock: clockSchema.optional(),
-    /** Bound on each call to Redis. @default the client's command timeout */
-    timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
   })
   .strict()
   .superRefine((options, ctx) => {
@@ -128,13 +124,12 @@ export const leaderboardOptionsSchema = z
     }
   });
 
-export type LeaderboardOptions<Schema extends MetadataSchema | undefined = undefined> = Omit<
-  z.input<typeof leaderboardOptionsSchema>,
+/** Options of `new Leaderboard()`; `metadata` types the members' metadata. */
+export type LeaderboardOptions<Schema extends MetadataSchema | undefined = undefined> = TypedSchemaOptions<
+  typeof leaderboardOptionsSchema,
+  Schema,
   'metadata'
-> & {
-  /** Zod schema of member metadata, stored in a hash beside the boards and returned with reads. */
-  metadata?: Schema;
-};
+>;
 export type ResolvedLeaderboardOptions = z.output<typeof leaderboardOptionsSchema>;
 
 export const memberSchema = z
@@ -145,14 +140,12 @@ export const memberSchema = z
 const instantSchema = z.union([z.date(), z.number(), z.string()]);
 
 /** Which board a call reads or changes. */
-export const boardOptionsSchema = z
-  .object({
-    /** The period's board. @default the leaderboard's first period */
-    period: periodSchema.optional(),
-    /** An instant inside the wanted period (`Date`, ms, or a `YYYY-MM-DD` day). @default now */
-    at: instantSchema.optional(),
-  })
-  .strict();
+export const boardOptionsSchema = z.strictObject({
+  /** The period's board. @default the leaderboard's first period */
+  period: periodSchema.optional(),
+  /** An instant inside the wanted period (`Date`, ms, or a `YYYY-MM-DD` day). @default now */
+  at: instantSchema.optional(),
+});
 
 /** Options of reads. */
 export const readOptionsSchema = boardOptionsSchema

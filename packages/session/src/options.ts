@@ -1,4 +1,4 @@
-import { durationSchema, redisConnectionSchema } from '@redkit/core';
+import { durationSchema, patternOptions, type TypedSchemaOptions, textSchema } from '@redkit/core';
 import { z } from 'zod';
 
 /**
@@ -45,9 +45,7 @@ const schemaSchema = z.custom<SessionSchema>(
 /** Options of `new SessionStore()`. */
 export const sessionStoreOptionsSchema = z
   .object({
-    redis: redisConnectionSchema,
-    /** Key prefix: keys are `<namespace>:{<tag>}:…`. @default "session" */
-    namespace: z.string().default('session'),
+    ...patternOptions('session'),
     /**
      * Idle timeout: a session not read with `touch`, touched or written for
      * this long expires. Each renewal is capped by the absolute deadline.
@@ -64,8 +62,6 @@ export const sessionStoreOptionsSchema = z
     schema: schemaSchema.optional(),
     /** Random bytes in a new session id (after its 6-byte hash tag); 16 or more. @default 24 */
     idBytes: z.number().int('must be a whole number').min(16).max(64).default(24),
-    /** Bound on each call to Redis. @default the client's command timeout */
-    timeout: durationSchema({ min: 1, max: 60_000 }).optional(),
   })
   .strict()
   .superRefine((options, ctx) => {
@@ -75,20 +71,14 @@ export const sessionStoreOptionsSchema = z
   });
 
 /** Options of `new SessionStore()`; `schema` types the session data. */
-export type SessionStoreOptions<Schema extends SessionSchema | undefined = undefined> = Omit<
-  z.input<typeof sessionStoreOptionsSchema>,
-  'schema'
-> & {
-  /** Zod object schema of the session data, checked on every write and read. */
-  schema?: Schema;
-};
+export type SessionStoreOptions<Schema extends SessionSchema | undefined = undefined> = TypedSchemaOptions<
+  typeof sessionStoreOptionsSchema,
+  Schema
+>;
 export type ResolvedSessionStoreOptions = z.output<typeof sessionStoreOptionsSchema>;
 
 /** A user id: a non-empty string. */
-export const userIdSchema = z
-  .string({ message: 'must be a string' })
-  .min(1, 'must not be empty')
-  .max(maxUserIdLength, `must be at most ${maxUserIdLength} characters`);
+export const userIdSchema = textSchema(maxUserIdLength);
 
 /** A user id argument, parsed as `{ userId }` so errors name the argument. */
 export const userArgumentSchema = z.object({ userId: userIdSchema });

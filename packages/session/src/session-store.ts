@@ -1,6 +1,5 @@
 import {
   type CallOptions,
-  driverFor,
   groupBySlot,
   InvalidOptionsError,
   parseOptions,
@@ -8,9 +7,9 @@ import {
   type RedisDriver,
   type ScanOptions,
   scanAll,
+  startPattern,
   TelemetryEmitter,
   unescapeKeyPart,
-  warnIfEvictable,
 } from '@redkit/core';
 import { SessionWriteRefusedError } from './errors.js';
 import type { SessionEvents } from './events.js';
@@ -186,16 +185,17 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
   private readonly call: CallOptions | undefined;
 
   constructor(options: SessionStoreOptions<Schema>) {
-    this.options = parseOptions(sessionStoreOptionsSchema, options, 'SessionStore');
+    // An evicted session logs its user out; an evicted index misses sessions in destroyAll: warn once if the server may.
+    ({
+      options: this.options,
+      driver: this.driver,
+      call: this.call,
+    } = startPattern(sessionStoreOptionsSchema, options, { context: 'SessionStore', evictable: 'session' }));
     this.keys = new SessionKeys(this.options.namespace);
     this.namespace = this.keys.namespace;
     this.ttl = this.options.ttl;
     this.absoluteTtl = this.options.absoluteTtl;
-    this.driver = driverFor(this.options.redis);
-    this.call = this.options.timeout === undefined ? undefined : { timeoutMs: this.options.timeout };
     this.events = new TelemetryEmitter<SessionEvents>('session');
-    // An evicted session logs its user out; an evicted index misses sessions in destroyAll.
-    void warnIfEvictable(this.driver, 'session');
   }
 
   /**
