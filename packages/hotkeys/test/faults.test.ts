@@ -1,48 +1,23 @@
 import { RedisUnavailableError } from '@redkit/core';
 import { NotReplicatedError, ShardedCounter } from '@redkit/hotkeys';
-import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, startReplicated } from '@redkit/testing';
+import { redisDownContract } from '@redkit/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
-describe('Redis down (standalone)', () => {
-  let server: StandaloneRedis;
-  beforeAll(async () => {
-    server = await startStandalone();
-  });
-  afterAll(() => server?.stop());
-
-  it('calls fail with RedisUnavailableError within the timeout, and work again after a restart', async () => {
-    const counter = new ShardedCounter({
-      redis: server.client({ commandTimeout: 500 }),
-      name: 'down',
-      shards: 4,
-      timeout: 300,
-    });
+redisDownContract({
+  build: (redis) => new ShardedCounter({ redis, name: 'down', shards: 4, timeout: 300 }),
+  before: async (counter) => {
     await counter.increment();
-    await server.node.kill();
-    try {
-      for (const call of [() => counter.increment(), () => counter.value(), () => counter.reset()]) {
-        const started = performance.now();
-        const error = await call().catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(RedisUnavailableError);
-        // Bounded: the timeout plus scheduling slack on a busy machine, never a hang.
-        expect(performance.now() - started).toBeLessThan(3_000);
-      }
-    } finally {
-      await server.node.restart();
-    }
-    // The restarted server kept nothing (no persistence in the harness): the count starts again.
-    let value: number | undefined;
-    for (let attempt = 0; attempt < 50 && value === undefined; attempt++) {
-      value = await counter.value().catch(async () => {
-        await sleep(100);
-        return undefined;
-      });
-    }
+  },
+  calls: (counter) => [() => counter.increment(), () => counter.value(), () => counter.reset()],
+  // The restarted server kept nothing (no persistence in the harness): the count starts again.
+  recover: (counter) => counter.value(),
+  verify: async (counter, value) => {
     expect(value).toBe(0);
     await counter.increment(2);
     expect(await counter.value()).toBe(2);
-  }, 60_000);
+  },
 });
 
 describe.each(['sentinel', 'cluster'] as const)('a master killed in the middle of increments (%s)', (kind) => {

@@ -1,7 +1,6 @@
 import { SessionStore } from '@redkit/session';
-import { createAclUser } from '@redkit/testing';
-import { describeTopologies } from '@redkit/testing/vitest';
-import { expect, it } from 'vitest';
+import { leastPrivilegeContract } from '@redkit/testing/contracts';
+import { expect } from 'vitest';
 
 /** The commands listed in docs/session.md under "Server settings and ACL". */
 const commands = [
@@ -29,10 +28,10 @@ const commands = [
   'scan',
 ];
 
-describeTopologies('session as a least-privilege ACL user', (t) => {
-  it('every operation works with exactly the documented commands and keys', async () => {
-    const user = await createAclUser(t.redis, { commands, keys: [`${t.namespace}:*`], channels: [] });
-    const redis = t.client({ username: user.username, password: user.password });
+leastPrivilegeContract({
+  name: 'session',
+  commands,
+  run: async (redis, t) => {
     const sessions = new SessionStore({ redis, namespace: t.namespace });
     const { id } = await sessions.create('acl', { a: 1 });
     expect(await sessions.get(id, { touch: true })).toMatchObject({ data: { a: 1 } });
@@ -51,5 +50,5 @@ describeTopologies('session as a least-privilege ACL user', (t) => {
     expect(ids.sort()).toEqual([rotated?.id, 'framework-id-0001'].sort());
     expect(await sessions.destroy('framework-id-0001')).toBe(true);
     expect(await sessions.destroyAll('acl')).toBe(1);
-  });
+  },
 });
