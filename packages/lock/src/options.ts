@@ -1,6 +1,7 @@
 import {
   replicasSchema as coreReplicasSchema,
   durationSchema,
+  isCluster,
   isRedisConnection,
   type RedisConnection,
   redisConnectionSchema,
@@ -173,7 +174,7 @@ const quorumClientsSchema = z
     const seen = new Map<string, number>();
     clients.forEach((client, index) => {
       if (!isRedisConnection(client)) return;
-      if ((client as { isCluster?: boolean }).isCluster === true) {
+      if (isCluster(client)) {
         ctx.addIssue({
           code: 'custom',
           path: [index],
