@@ -1,57 +1,32 @@
 import { RedisUnavailableError } from '@redkit/core';
 import { Leaderboard } from '@redkit/leaderboard';
-import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
+import { type ReplicatedRedis, startReplicated } from '@redkit/testing';
+import { redisDownContract } from '@redkit/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
-describe('Redis down (standalone)', () => {
-  let server: StandaloneRedis;
-  beforeAll(async () => {
-    server = await startStandalone();
-  });
-  afterAll(() => server?.stop());
-
-  it('calls fail with RedisUnavailableError within the timeout, and work again after a restart', async () => {
-    const lb = new Leaderboard({
-      redis: server.client({ commandTimeout: 500 }),
-      name: 'down',
-      periods: ['all-time', 'daily'],
-      policy: 'increment',
-      timeout: 300,
-    });
+redisDownContract({
+  build: (redis) =>
+    new Leaderboard({ redis, name: 'down', periods: ['all-time', 'daily'], policy: 'increment', timeout: 300 }),
+  before: async (lb) => {
     await lb.submit('alice', 1);
-    await server.node.kill();
-    try {
-      for (const call of [
-        () => lb.submit('alice', 1),
-        () => lb.top(10),
-        () => lb.around('alice', 5),
-        () => lb.rank('alice'),
-        () => lb.count(),
-        () => lb.remove('alice'),
-      ]) {
-        const started = performance.now();
-        const error = await call().catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(RedisUnavailableError);
-        // Bounded: the timeout plus scheduling slack on a busy machine, never a hang.
-        expect(performance.now() - started).toBeLessThan(3_000);
-      }
-    } finally {
-      await server.node.restart();
-    }
-    // The restarted server has no data (and no scripts loaded): submits work again. A submit that
-    // timed out may still run once the connection is back (its outcome is unknown), so the retries
-    // here use an idempotent policy.
-    let result: Awaited<ReturnType<typeof lb.submit>> | undefined;
-    for (let attempt = 0; attempt < 50 && !result; attempt++) {
-      result = await lb.submit('bob', 5, { policy: 'replace' }).catch(async () => {
-        await sleep(100);
-        return undefined;
-      });
-    }
+  },
+  calls: (lb) => [
+    () => lb.submit('alice', 1),
+    () => lb.top(10),
+    () => lb.around('alice', 5),
+    () => lb.rank('alice'),
+    () => lb.count(),
+    () => lb.remove('alice'),
+  ],
+  // The restarted server has no data (and no scripts loaded): submits work again. A submit that
+  // timed out may still run once the connection is back (its outcome is unknown), so the retries
+  // here use an idempotent policy.
+  recover: (lb) => lb.submit('bob', 5, { policy: 'replace' }),
+  verify: async (lb, result) => {
     expect(result).toMatchObject({ score: 5 });
     expect(await lb.entry('bob')).toMatchObject({ score: 5 });
-  }, 60_000);
+  },
 });
 
 describe.each(['sentinel', 'cluster'] as const)('a master failover in the middle of increments (%s)', (kind) => {

@@ -1,7 +1,6 @@
 import { Leaderboard } from '@redkit/leaderboard';
-import { createAclUser } from '@redkit/testing';
-import { describeTopologies } from '@redkit/testing/vitest';
-import { expect, it } from 'vitest';
+import { leastPrivilegeContract } from '@redkit/testing/contracts';
+import { expect } from 'vitest';
 import { z } from 'zod';
 import { ManualClock } from './helpers.js';
 
@@ -35,12 +34,12 @@ const commands = [
   'hdel',
 ];
 
-describeTopologies('leaderboard as a least-privilege ACL user', (t) => {
-  it('every operation works with exactly the documented commands and keys', async () => {
-    const user = await createAclUser(t.redis, { commands, keys: [`${t.namespace}:*`], channels: [] });
-    const redis = t.client({ username: user.username, password: user.password });
+leastPrivilegeContract({
+  name: 'leaderboard',
+  commands,
+  run: async (redis, t) => {
     const clock = new ManualClock(Date.now() - 86_400_000);
-    try {
+    {
       const lb = new Leaderboard({
         redis,
         namespace: t.namespace,
@@ -76,8 +75,6 @@ describeTopologies('leaderboard as a least-privilege ACL user', (t) => {
       // Without the server-clock check too (TIME inside the submit script).
       const checked = new Leaderboard({ redis, namespace: t.namespace, name: 'acl-checked', periods: ['daily'] });
       expect(await checked.submit('carol', 2)).toMatchObject({ rank: 1 });
-    } finally {
-      await user.remove();
     }
-  });
+  },
 });
