@@ -39,6 +39,7 @@ const usage = `Usage: npm run bench -- [options]
   --ops <n>            measured operations per variant and round (default 50000; throughput scenarios: their own count)
   --warmup <n>         unmeasured operations before each variant's measured ones, every round (default 2000)
   --concurrency <n>    callers in flight (default 64; throughput scenarios: their own)
+  --rounds <n>         rounds per variant; the median round is quoted (default 5)
   --cluster            also run against a 3-master, 3-replica cluster
   --no-write           print the tables only; leave docs/benchmarks.md alone
   --help`;
@@ -59,6 +60,7 @@ function parseCommandLine() {
       ops: { type: 'string' },
       warmup: { type: 'string' },
       concurrency: { type: 'string' },
+      rounds: { type: 'string' },
       cluster: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -75,7 +77,7 @@ function parseCommandLine() {
     ops: positiveInteger(values.ops, 50_000, '--ops'),
     warmup: positiveInteger(values.warmup, 2_000, '--warmup'),
     concurrency: positiveInteger(values.concurrency, 64, '--concurrency'),
-    rounds: 3,
+    rounds: positiveInteger(values.rounds, 5, '--rounds'),
   };
   return { help: values.help, selected, loop, cluster: values.cluster, write: !values['no-write'] };
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { LoopOptions, ThroughputTiming, Timing, VariantRounds } from './runner.js';
 import type { Scenario, ThroughputScenario } from './scenario.js';
+import { summarySection } from './summary.js';
 
 /** A measured run of one variant, with the server's command counts. */
 export interface VariantResult extends Timing {
@@ -41,6 +42,12 @@ export interface Environment {
   readonly date: Date;
 }
 
+/** The range of the rounds' figures as a share of the quoted (median) one: ±half of it. */
+function spreadOf(figures: readonly number[], median: number): string {
+  if (figures.length < 2 || median === 0) return '';
+  return `±${((50 * (Math.max(...figures) - Math.min(...figures))) / median).toFixed(0)}%`;
+}
+
 interface Row {
   variant: string;
   opsPerSec: string;
@@ -52,6 +59,7 @@ interface Row {
   redisUs: string;
   ratio: string;
   masters: string;
+  spread: string;
   rounds: string;
 }
 
@@ -66,6 +74,7 @@ const allColumns: [keyof Row, string][] = [
   ['redisUs', 'redis µs/op'],
   ['ratio', 'ratio'],
   ['masters', 'per-master share'],
+  ['spread', 'spread'],
   ['rounds', 'ops/s of each round'],
 ];
 
@@ -111,6 +120,10 @@ function rows(scenario: Scenario, topology: TopologyResult): Row[] {
     redisUs: median.redisUsPerOp.toFixed(1),
     ratio: fixed(median.opsPerSec / baseline.median.opsPerSec),
     masters: masterShares(median.masterCommands, median.ops),
+    spread: spreadOf(
+      rounds.map((round) => round.opsPerSec),
+      median.opsPerSec,
+    ),
     rounds: rounds.map((round) => integer.format(round.opsPerSec)).join(' / '),
   }));
 }
@@ -213,7 +226,9 @@ function header(env: Environment): string {
     'Each scenario runs its variants against the same servers through one shared client, in one process. ' +
       'A closed loop keeps a fixed number of callers in flight; after an unmeasured warm-up it times a fixed ' +
       'number of operations with `process.hrtime.bigint()` and reports ops/s and p50/p99 latency. ' +
-      'There are 3 rounds, each starting with a different variant, and the median round (by ops/s) is quoted. ' +
+      'Each variant runs several rounds (5 by default; each section says how many), each starting with a different ' +
+      'variant, and the median round (by ops/s) is quoted; ' +
+      "`spread` is ± half the range of the rounds' ops/s, as a share of that median. " +
       'Commands per operation are `INFO commandstats` call deltas summed over every master (INFO and REPLCONF ' +
       'left out; on Redis 7 this includes the commands a script runs), and ratio is ops/s ÷ the baseline ' +
       "variant's ops/s. Node and Redis share the cores, so compare ratios within one run, not absolute figures. " +
@@ -246,10 +261,11 @@ export function writeDocs(
   const existing = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const sections = new Map<string, string>();
   for (const match of existing.matchAll(sectionPattern)) sections.set(match[1] as string, match[0]);
+  const summary = summarySection(existing, results, day(env.date));
   for (const result of results) sections.set(result.scenario.name, section(result, env));
   for (const result of throughputResults) sections.set(result.scenario.name, throughputSection(result, env));
   for (const [name, text] of otherSections) sections.set(name, text);
-  writeFileSync(path, `${header(env)}\n${[...sections.values()].join('\n\n')}\n`);
+  writeFileSync(path, `${header(env)}\n${summary}\n\n${[...sections.values()].join('\n\n')}\n`);
 }
 
 /** A measured throughput run of one variant, with the server's command counts. */
