@@ -1,6 +1,5 @@
-import { RedisCommandError, type RedisConnection } from '@redkit/core';
+import { isCluster, RedisCommandError, type RedisConnection } from '@redkit/core';
 import { hubFor, type PubSubHub, type RawListener } from '@redkit/queue';
-import type { Cluster } from 'ioredis';
 import { ShardChannels } from './invalidation-channels.js';
 
 /** What the bus tells the cache. */
@@ -47,9 +46,7 @@ export class InvalidationBus {
     private readonly channel: string,
     private readonly handlers: BusHandlers,
   ) {
-    this.shards = (client as { isCluster?: boolean }).isCluster
-      ? new ShardChannels(channel, client as Cluster)
-      : undefined;
+    this.shards = isCluster(client) ? new ShardChannels(channel, client) : undefined;
   }
 
   /** The shard channel a script announces a write of `redisKey` on ('' for the classic channel alone). */

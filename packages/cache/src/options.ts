@@ -1,4 +1,5 @@
-import { durationSchema, redisConnectionSchema } from '@redkit/core';
+import type { TypedSchemaOptions } from '@redkit/core';
+import { callTimeoutSchema, durationSchema, redisConnectionSchema, textSchema } from '@redkit/core';
 import { hotKeyDetectorOptionsSchema } from '@redkit/hotkeys';
 import { z } from 'zod';
 import type { Serializer } from './serializer.js';
@@ -55,10 +56,7 @@ export const tagSchema = z
   .regex(/^[A-Za-z0-9_.:/-]{1,128}$/, 'must be 1–128 letters, digits or _ . : / -');
 
 /** A cache key as the application names it. */
-export const keySchema = z
-  .string({ message: 'must be a string' })
-  .min(1, 'must not be empty')
-  .max(1024, 'must be at most 1024 characters');
+export const keySchema = textSchema(1024);
 
 const refreshAheadSchema = z.union(
   [
@@ -201,7 +199,7 @@ export const cacheOptionsSchema = z
     /** How long a tag's invalidation is remembered; tagged entries live at most this long. @default "7d" */
     tagTtl: duration(1000).default(7 * day),
     /** Bound on each Redis call. @default the client's command timeout */
-    timeout: duration(1, 60_000).optional(),
+    timeout: callTimeoutSchema.optional(),
     /** Circuit breaker: after `failures` Redis errors in a row, skip Redis for `cooldown`. */
     breaker: z
       .object({
@@ -222,13 +220,10 @@ export const cacheOptionsSchema = z
   .strict();
 
 /** Options of `new Cache()`; `schema` types the values. */
-export type CacheOptions<Schema extends StandardSchema | undefined = undefined> = Omit<
-  z.input<typeof cacheOptionsSchema>,
-  'schema'
-> & {
-  /** Schema every value read from Redis must pass; failures are misses, reported and reloaded. */
-  schema?: Schema;
-};
+export type CacheOptions<Schema extends StandardSchema | undefined = undefined> = TypedSchemaOptions<
+  typeof cacheOptionsSchema,
+  Schema
+>;
 export type ResolvedCacheOptions = z.output<typeof cacheOptionsSchema>;
 
 /** Options of one write (`set`, and the write that follows a load). */

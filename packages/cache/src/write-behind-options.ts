@@ -1,15 +1,8 @@
-import { durationSchema } from '@redkit/core';
+import { durationSchema, streamNameSchema } from '@redkit/core';
 import { backoffSchema } from '@redkit/queue';
 import { z } from 'zod';
 
 const day = 86_400_000;
-
-/** Names of streams, groups and consumers: printable, no newlines (as @redkit/queue requires). */
-const nameSchema = z
-  .string({ message: 'must be a string' })
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
-  .regex(/^[^\r\n\0]+$/, 'must not contain newlines or NUL');
 
 /**
  * `writeBehind` of `new Cache()`: turns on `cache.writeBehind(key, value)`.
@@ -31,7 +24,7 @@ export const writeBehindSchema = z
      * Base name of the partition streams (`<stream>-0` …), kept under the
      * queue namespace `<namespace>:write-behind`. @default "writes"
      */
-    stream: nameSchema.default('writes'),
+    stream: streamNameSchema.default('writes'),
   })
   .strict();
 export type WriteBehindOptions = z.input<typeof writeBehindSchema>;
@@ -70,9 +63,9 @@ export const flusherOptionsSchema = z
     /** Persists a batch of writes (at most one per key, the newest); must skip writes older than what it has. */
     sink: sinkSchema,
     /** The consumer group; every flusher of the group shares the work. @default "flusher" */
-    group: nameSchema.default('flusher'),
+    group: streamNameSchema.default('flusher'),
     /** This flusher's name, unique within the group. @default a random name */
-    consumer: nameSchema.optional(),
+    consumer: streamNameSchema.optional(),
     /** Most writes read from one partition per sink call (before coalescing). @default 100 */
     batch: z.number().int('must be a whole number').min(1).max(10_000).default(100),
     /** How long one blocking read waits for new writes. @default "1s" */
