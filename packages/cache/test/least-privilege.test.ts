@@ -1,7 +1,6 @@
 import { Cache } from '@redkit/cache';
-import { createAclUser } from '@redkit/testing';
-import { describeTopologies } from '@redkit/testing/vitest';
-import { expect, it } from 'vitest';
+import { leastPrivilegeContract } from '@redkit/testing/contracts';
+import { expect } from 'vitest';
 
 /** The commands listed in docs/cache.md under "Server settings and ACL". */
 const commands = [
@@ -24,14 +23,12 @@ const commands = [
   'sunsubscribe',
 ];
 
-describeTopologies('cache as a least-privilege ACL user', (t) => {
-  it('every operation works with exactly the documented commands, keys and channel', async () => {
-    const user = await createAclUser(t.redis, {
-      commands,
-      keys: [`${t.namespace}:*`],
-      channels: [`${t.namespace}:invalidations*`],
-    });
-    const redis = t.client({ username: user.username, password: user.password });
+leastPrivilegeContract({
+  name: 'cache',
+  commands,
+  channels: (namespace) => [`${namespace}:invalidations*`],
+  title: 'every operation works with exactly the documented commands, keys and channel',
+  run: async (redis, t) => {
     const cache = new Cache({ redis, namespace: t.namespace, l1: { maxEntries: 100 }, negativeTtl: 1_000 });
     await cache.ready();
     expect(await cache.getOrSet('a', async () => 'A', { tags: ['t'] })).toBe('A');
@@ -50,5 +47,5 @@ describeTopologies('cache as a least-privilege ACL user', (t) => {
     await cache.clear();
     expect(await cache.get('b')).toBeUndefined();
     await cache.close();
-  });
+  },
 });

@@ -1,7 +1,6 @@
 import { StreamQueue } from '@redkit/queue';
-import { createAclUser } from '@redkit/testing';
-import { describeTopologies } from '@redkit/testing/vitest';
-import { expect, it } from 'vitest';
+import { leastPrivilegeContract } from '@redkit/testing/contracts';
+import { expect } from 'vitest';
 import { z } from 'zod';
 import { sleep, waitFor } from './helpers.js';
 
@@ -38,10 +37,10 @@ const commands = [
   'hdel',
 ];
 
-describeTopologies('queue as a least-privilege ACL user', (t) => {
-  it('every operation works with exactly the documented commands and keys', async () => {
-    const user = await createAclUser(t.redis, { commands, keys: [`${t.namespace}:*`], channels: [] });
-    const redis = t.client({ username: user.username, password: user.password });
+leastPrivilegeContract({
+  name: 'queue',
+  commands,
+  run: async (redis, t) => {
     const errors: string[] = [];
     const queue = new StreamQueue({
       redis,
@@ -85,6 +84,5 @@ describeTopologies('queue as a least-privilege ACL user', (t) => {
     expect(await queue.trim({ maxLen: 0, maxAge: '1h' })).toBeGreaterThanOrEqual(0);
     await consumer.stop();
     expect(errors).toEqual([]);
-    await user.remove();
-  });
+  },
 });
