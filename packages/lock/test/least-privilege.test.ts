@@ -1,7 +1,6 @@
 import { Mutex, ReadWriteLock, Semaphore } from '@redkit/lock';
-import { createAclUser } from '@redkit/testing';
-import { describeTopologies } from '@redkit/testing/vitest';
-import { expect, it } from 'vitest';
+import { leastPrivilegeContract } from '@redkit/testing/contracts';
+import { expect } from 'vitest';
 import { sleep } from './helpers.js';
 
 /** The commands listed in packages/lock/README.md and docs/lock.md under "ACL". */
@@ -29,14 +28,12 @@ const commands = [
   'wait',
 ];
 
-describeTopologies('lock as a least-privilege ACL user', (t) => {
-  it('every operation works with exactly the documented commands, keys and channels', async () => {
-    const user = await createAclUser(t.redis, {
-      commands,
-      keys: [`${t.namespace}:*`],
-      channels: [`${t.namespace}:*`],
-    });
-    const redis = t.client({ username: user.username, password: user.password });
+leastPrivilegeContract({
+  name: 'lock',
+  commands,
+  channels: (namespace) => [`${namespace}:*`],
+  title: 'every operation works with exactly the documented commands, keys and channels',
+  run: async (redis, t) => {
     const options = { redis, namespace: t.namespace, ttl: '5s', wait: '5s' } as const;
     const mutex = new Mutex({ ...options, retry: { minDelay: '20s', maxDelay: '20s' } });
     const semaphore = new Semaphore({ ...options, limit: 1 });
@@ -82,7 +79,6 @@ describeTopologies('lock as a least-privilege ACL user', (t) => {
       expect(failures).toEqual([]);
     } finally {
       await Promise.all([mutex.close(), semaphore.close(), rw.close()]);
-      await user.remove();
     }
-  });
+  },
 });

@@ -1,7 +1,6 @@
 import { type PolicyInput, RateLimiter } from '@redkit/ratelimit';
-import { createAclUser } from '@redkit/testing';
-import { describeTopologies } from '@redkit/testing/vitest';
-import { expect, it } from 'vitest';
+import { leastPrivilegeContract } from '@redkit/testing/contracts';
+import { expect } from 'vitest';
 
 /** The commands listed in packages/ratelimit/README.md under "ACL". */
 const commands = [
@@ -37,31 +36,30 @@ const policies: PolicyInput[] = [
   { name: 'leases', algorithm: 'concurrency', limit: 3, leaseTtl: '1h' },
 ];
 
-describeTopologies('ratelimit as a least-privilege ACL user', (t) => {
-  it('every operation works with exactly the documented commands', async () => {
-    const user = await createAclUser(t.redis, { commands, keys: [`${t.namespace}:*`] });
-    try {
-      const limiter = new RateLimiter({
-        redis: t.client({ username: user.username, password: user.password }),
-        namespace: t.namespace,
-        policies,
-        penalty: { threshold: 1, block: '1s' },
-        failure: { mode: 'closed' },
-      });
-      const first = await limiter.limit('u', { cost: 3 });
-      expect(first.decidedBy).toBe('redis');
-      expect(first.allowed).toBe(true);
-      await first.lease?.release();
-      const denied = await limiter.limit('u');
-      expect(denied.decidedBy).toBe('redis');
-      expect(denied.blockedForMs).toBe(1_000);
-      await limiter.refund('u', { cost: 1 });
-      expect((await limiter.peek('other')).decidedBy).toBe('redis');
-      await limiter.block('u', '1s');
-      await limiter.reset('u');
-      expect((await limiter.limit('u')).allowed).toBe(true);
-    } finally {
-      await user.remove();
-    }
-  });
+leastPrivilegeContract({
+  name: 'ratelimit',
+  commands,
+  channels: () => ['*'],
+  title: 'every operation works with exactly the documented commands',
+  run: async (redis, t) => {
+    const limiter = new RateLimiter({
+      redis,
+      namespace: t.namespace,
+      policies,
+      penalty: { threshold: 1, block: '1s' },
+      failure: { mode: 'closed' },
+    });
+    const first = await limiter.limit('u', { cost: 3 });
+    expect(first.decidedBy).toBe('redis');
+    expect(first.allowed).toBe(true);
+    await first.lease?.release();
+    const denied = await limiter.limit('u');
+    expect(denied.decidedBy).toBe('redis');
+    expect(denied.blockedForMs).toBe(1_000);
+    await limiter.refund('u', { cost: 1 });
+    expect((await limiter.peek('other')).decidedBy).toBe('redis');
+    await limiter.block('u', '1s');
+    await limiter.reset('u');
+    expect((await limiter.limit('u')).allowed).toBe(true);
+  },
 });
