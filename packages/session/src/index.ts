@@ -17,11 +17,5 @@ export {
   type UpdateOptions,
   updateOptionsSchema,
 } from './options.js';
-export {
-  type PutResult,
-  type Session,
-  type SessionInfo,
-  SessionStore,
-  type StoredSession,
-  type UpdateResult,
-} from './session-store.js';
+export type { PutResult, Session, SessionInfo, StoredSession, UpdateResult } from './session-info.js';
+export { SessionStore } from './session-store.js';

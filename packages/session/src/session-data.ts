@@ -144,3 +144,81 @@ export function checkPatch(
   if (issues.length > 0) throw new InvalidSessionDataError(issues, { context });
   return checked;
 }
+
+/** A stored session hash, read back: its metadata, data fields as text, and data. */
+export interface DecodedSession {
+  readonly meta: StoredMeta;
+  readonly fields: Record<string, string>;
+  readonly data: Record<string, unknown>;
+}
+
+/**
+ * A stored hash's metadata, data fields as text and data (checked by the
+ * schema, if any); null when there is no session or its data is not valid
+ * (then passed to `invalid` first, for the `invalid-data` event).
+ */
+export function decodeSession(
+  flat: readonly (string | number)[],
+  schema: SessionSchema | undefined,
+  invalid: (error: string) => void,
+): DecodedSession | null {
+  if (flat.length === 0) return null;
+  const { meta, fields } = splitHash(flat, 0);
+  // A hash none of the scripts wrote (no absolute deadline) is no session.
+  if (meta.absoluteExpiresAt === 0) return null;
+  let data: Record<string, unknown>;
+  try {
+    data = parseFields(fields);
+  } catch (error) {
+    invalid(`stored data is not JSON: ${String(error)}`);
+    return null;
+  }
+  if (schema) {
+    const result = schema.safeParse(data);
+    if (!result.success) {
+      invalid(result.error.message);
+      return null;
+    }
+    data = result.data as Record<string, unknown>;
+  }
+  return { meta, fields, data };
+}
+
+/**
+ * The `[d:field, JSON]` pairs to set and `d:field` names to delete to turn a
+ * session read earlier into `data`: against each field's JSON text as stored
+ * (`previousFields`), else against the data read (`previous`).
+ */
+export function changedFields(
+  data: Record<string, unknown>,
+  before: {
+    readonly previousFields?: Readonly<Record<string, string>> | undefined;
+    readonly previous?: Record<string, unknown> | undefined;
+  },
+  context: string,
+): { set: string[]; deleted: string[] } {
+  const { previousFields, previous } = before;
+  const set: string[] = [];
+  const deleted: string[] = [];
+  if (previousFields) {
+    for (const [field, value] of Object.entries(data)) {
+      if (value === undefined) continue;
+      const json = encodeValue(value, `data.${field}`, context);
+      if (previousFields[field] !== json) set.push(dataPrefix + field, json);
+    }
+    for (const field of Object.keys(previousFields)) {
+      if (data[field] === undefined) deleted.push(dataPrefix + field);
+    }
+  } else if (previous) {
+    for (const [field, value] of Object.entries(data)) {
+      if (value === undefined) continue;
+      const json = encodeValue(value, `data.${field}`, context);
+      const before = previous[field];
+      if (before === undefined || JSON.stringify(before) !== json) set.push(dataPrefix + field, json);
+    }
+    for (const field of Object.keys(previous)) {
+      if (data[field] === undefined) deleted.push(dataPrefix + field);
+    }
+  }
+  return { set, deleted };
+}

@@ -1,10 +1,6 @@
 import {
-  type CallOptions,
-  groupBySlot,
   InvalidOptionsError,
   parseOptions,
-  type RedisArg,
-  type RedisDriver,
   type ScanOptions,
   scanAll,
   startPattern,
@@ -34,115 +30,29 @@ import {
   updateOptionsSchema,
   userArgumentSchema,
 } from './options.js';
-import {
-  type DescribeReply,
-  describeSessions,
-  destroySessions,
-  indexSession,
-  pruneIndex,
-  readSession,
-  rotateSession,
-  touchSession,
-  type WriteReply,
-  writeSession,
-} from './scripts.js';
+import type { DescribeReply } from './scripts.js';
+import { SessionCommands, type SessionWrite, status } from './session-commands.js';
 import {
   assertDataObject,
+  changedFields,
   checkData,
   checkPatch,
+  type DecodedSession,
   dataPrefix,
+  decodeSession,
   encodeFields,
   encodeValue,
-  parseFields,
-  type StoredMeta,
-  splitHash,
 } from './session-data.js';
 import { newSessionId, rotatedSessionId } from './session-id.js';
+import {
+  infoFromWrite,
+  type PutResult,
+  type Session,
+  type SessionInfo,
+  type StoredSession,
+  type UpdateResult,
+} from './session-info.js';
 import { SessionKeys } from './session-keys.js';
-
-/** What the store knows of a session besides its data. Times are ms since the epoch. */
-export interface SessionInfo {
-  readonly id: string;
-  /** The session's user, or null for an anonymous session (framework stores). */
-  readonly userId: string | null;
-  /** Bumped by every write of the data (and by rotation); pass it to `update` for optimistic concurrency. */
-  readonly version: number;
-  /** When the session was created (Redis server clock). */
-  readonly createdAt: number;
-  /** When it expires unless used again: the idle expiry, never after `absoluteExpiresAt` (approximate, client clock). */
-  readonly expiresAt: number;
-  /** When it ends however active it is (Redis server clock). */
-  readonly absoluteExpiresAt: number;
-}
-
-/** A session with its data. */
-export interface Session<Data> extends SessionInfo {
-  readonly data: Data;
-}
-
-/**
- * A session as `getFields` reads it: its data, and each data field's JSON
- * text as stored (to pass to `put` as `previousFields`).
- */
-export interface StoredSession<Data> extends Omit<SessionInfo, 'expiresAt'> {
-  readonly data: Data;
-  /** Each top-level data field's JSON text, as stored. */
-  readonly fields: Readonly<Record<string, string>>;
-}
-
-/** Outcome of `update`. */
-export type UpdateResult =
-  | { readonly status: 'updated'; readonly version: number }
-  /** The session's version was no longer the one given: nothing was written. */
-  | { readonly status: 'conflict'; readonly version: number }
-  /** No such session (never created, expired or destroyed): nothing was written. */
-  | { readonly status: 'missing' };
-
-/** Outcome of `put`. */
-export type PutResult =
-  | 'written'
-  /** The id was destroyed (logout, `destroyAll`, rotation): a destroyed id is never written again. */
-  | 'destroyed'
-  /** `previous` was given but the session no longer exists (it expired): nothing was written. */
-  | 'missing';
-
-const status = { missing: 0, written: 1, conflict: 2, destroyed: 3, indexFirst: 4, exists: 5 } as const;
-
-/**
- * How long past its deadline an index entry is kept. Deadlines are set by
- * the clock of the user index's master and enforced by the session's, which
- * may differ on a cluster; this covers that skew.
- */
-const indexGraceMs = 60_000;
-
-/** One call of write-session (see the script's header). */
-interface SessionWrite {
-  /** `c` create (the id must be new), `u` update (it must exist), `p` put (either). */
-  readonly mode: 'c' | 'u' | 'p';
-  /** Keep the stored user, clear it (null), or set it. An object, so no user id can mean "keep". */
-  readonly user: 'keep' | null | { readonly id: string };
-  /** The user's index already lists the id (required to give a session a new user). */
-  readonly indexed?: boolean;
-  /** Absolute deadline of a new session from index-session, or 0 for now + absoluteTtl. */
-  readonly deadline?: number;
-  /** Optimistic concurrency: the expected version, or '' for any. */
-  readonly version?: number | '';
-  /** Delete the data fields this write does not set. */
-  readonly replace?: boolean;
-  /** Time to live from this write in ms (capped by the absolute deadline). @default the store's `ttl` */
-  readonly idle?: number;
-  /** `d:<field>`, JSON pairs to set. */
-  readonly set: readonly string[];
-  /** `d:<field>` names to delete. */
-  readonly deleted?: readonly string[];
-}
-
-/**
- * The shortest time a tombstone lives: longer than any request, or any
- * `create` between indexing and writing, still in flight when the id is
- * destroyed. (It lives longer when the session had longer to live.)
- */
-const tombstoneFloorMs = 10 * 60_000;
 
 /** Attempts of `create` when its fresh id meets a concurrent `destroyAll` (or, in theory, a collision). */
 const createAttempts = 3;
@@ -181,20 +91,17 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
   readonly namespace: string;
   private readonly options: ResolvedSessionStoreOptions;
   private readonly keys: SessionKeys;
-  private readonly driver: RedisDriver;
-  private readonly call: CallOptions | undefined;
+  private readonly commands: SessionCommands;
 
   constructor(options: SessionStoreOptions<Schema>) {
     // An evicted session logs its user out; an evicted index misses sessions in destroyAll: warn once if the server may.
-    ({
-      options: this.options,
-      driver: this.driver,
-      call: this.call,
-    } = startPattern(sessionStoreOptionsSchema, options, { context: 'SessionStore', evictable: 'session' }));
+    const started = startPattern(sessionStoreOptionsSchema, options, { context: 'SessionStore', evictable: 'session' });
+    this.options = started.options;
     this.keys = new SessionKeys(this.options.namespace);
     this.namespace = this.keys.namespace;
     this.ttl = this.options.ttl;
     this.absoluteTtl = this.options.absoluteTtl;
+    this.commands = new SessionCommands(started.driver, this.keys, started.call, this.ttl, this.absoluteTtl);
     this.events = new TelemetryEmitter<SessionEvents>('session');
   }
 
@@ -211,11 +118,17 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
     const fields = encodeFields(stored, context);
     for (let attempt = 0; attempt < createAttempts; attempt++) {
       const id = newSessionId(this.options.idBytes);
-      const deadline = await this.index(user, id, 0);
-      const reply = await this.write(id, { mode: 'c', user: { id: user }, indexed: true, deadline, set: fields });
+      const deadline = await this.commands.index(user, id, 0);
+      const reply = await this.commands.write(id, {
+        mode: 'c',
+        user: { id: user },
+        indexed: true,
+        deadline,
+        set: fields,
+      });
       if (reply[0] === status.written) {
         this.events.emit('created', { userId: user });
-        return { ...this.info(id, user, reply), data: stored as DataOf<Schema> };
+        return { ...infoFromWrite(id, user, reply), data: stored as DataOf<Schema> };
       }
       // destroyed: a destroyAll of this user ran between indexing and writing; exists: a collision.
     }
@@ -234,27 +147,15 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
     // Parsed only when given: this is every request's read.
     const touch = options === undefined ? false : parseOptions(getOptionsSchema, options, 'SessionStore.get()').touch;
     if (!this.isPlausibleId(id, 'SessionStore.get()')) return null;
-    const key = this.keys.session(id);
     let flat: readonly (string | number)[];
     let pttl: number;
     if (touch) {
-      const reply = await this.driver.script(readSession, [key], [this.ttl], this.call);
+      const reply = await this.commands.readAndTouch(id);
       if (reply === null) return null;
       flat = reply.slice(1);
       pttl = Number(reply[0]);
     } else {
-      // No script: see getFields. One round trip for the hash and its expiry.
-      const [hash, ttl] = await this.driver.pipeline(
-        [
-          ['HGETALL', key],
-          ['PTTL', key],
-        ],
-        this.call,
-      );
-      if (hash?.[0]) throw hash[0];
-      if (ttl?.[0]) throw ttl[0];
-      flat = hash?.[1] as string[];
-      pttl = Number(ttl?.[1]);
+      ({ flat, pttl } = await this.commands.readWithExpiry(id));
       // -2: it expired between the two commands.
       if (pttl === -2) return null;
     }
@@ -285,7 +186,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
    */
   async getFields(id: string): Promise<StoredSession<DataOf<Schema>> | null> {
     if (!this.isPlausibleId(id, 'SessionStore.getFields()')) return null;
-    const flat = await this.driver.command<string[]>('HGETALL', [this.keys.session(id)], this.call);
+    const flat = await this.commands.readHash(id);
     const stored = this.decode(flat);
     if (stored === null) return null;
     const { meta, fields, data } = stored;
@@ -300,35 +201,9 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
     };
   }
 
-  /**
-   * A stored hash's metadata, data fields as text and data (checked by the
-   * schema, if any); null when there is no session or its data is not valid
-   * (reported as an `invalid-data` event).
-   */
-  private decode(
-    flat: readonly (string | number)[],
-  ): { meta: StoredMeta; fields: Record<string, string>; data: Record<string, unknown> } | null {
-    if (flat.length === 0) return null;
-    const { meta, fields } = splitHash(flat, 0);
-    // A hash none of the scripts wrote (no absolute deadline) is no session.
-    if (meta.absoluteExpiresAt === 0) return null;
-    let data: Record<string, unknown>;
-    try {
-      data = parseFields(fields);
-    } catch (error) {
-      this.events.emit('invalid-data', { error: `stored data is not JSON: ${String(error)}` });
-      return null;
-    }
-    const schema = this.options.schema;
-    if (schema) {
-      const result = schema.safeParse(data);
-      if (!result.success) {
-        this.events.emit('invalid-data', { error: result.error.message });
-        return null;
-      }
-      data = result.data as Record<string, unknown>;
-    }
-    return { meta, fields, data };
+  /** A stored hash, decoded and checked; null as with `get` (invalid data reported as an event). */
+  private decode(flat: readonly (string | number)[]): DecodedSession | null {
+    return decodeSession(flat, this.options.schema, (error) => this.events.emit('invalid-data', { error }));
   }
 
   /**
@@ -355,7 +230,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
       }
     }
     if (!this.isPlausibleId(id, context)) return false;
-    const pttl = await this.driver.script(touchSession, [this.keys.session(id)], [idle, ...fields], this.call);
+    const pttl = await this.commands.touch(id, idle, fields);
     return pttl >= 0;
   }
 
@@ -380,7 +255,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
       else set.push(dataPrefix + field, encodeValue(value, `patch.${field}`, context));
     }
     if (!this.isPlausibleId(id, context)) return { status: 'missing' };
-    const reply = await this.write(id, { mode: 'u', user: 'keep', version: version ?? '', set, deleted });
+    const reply = await this.commands.write(id, { mode: 'u', user: 'keep', version: version ?? '', set, deleted });
     if (reply[0] === status.written) return { status: 'updated', version: reply[1] };
     if (reply[0] === status.conflict) {
       this.events.emit('conflict', { version: reply[1] });
@@ -398,11 +273,11 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
    */
   async destroy(id: string): Promise<boolean> {
     if (!this.isPlausibleId(id, 'SessionStore.destroy()')) return false;
-    const [user] = await this.destroyInSlot([id]);
+    const [user] = await this.commands.destroyInSlot([id]);
     if (user === null || user === undefined) return false;
     this.events.emit('destroyed', { count: 1, ...(user === '' ? {} : { userId: user }) });
     // Best effort: list() and destroyAll() drop index entries of sessions that are gone anyway.
-    if (user !== '') await this.prune(user, [id]).catch(() => undefined);
+    if (user !== '') await this.commands.prune(user, [id]).catch(() => undefined);
     return true;
   }
 
@@ -420,20 +295,19 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
     let indexed = false;
     for (let attempt = 0; attempt < createAttempts; attempt++) {
       const next = rotatedSessionId(id, this.options.idBytes);
-      const keys = [this.keys.session(id), this.keys.tombstone(id), this.keys.session(next)];
-      let reply = await this.driver.script(rotateSession, keys, [indexed ? 1 : 0, this.ttl, this.ttl], this.call);
+      let reply = await this.commands.rotate(id, next, indexed);
       if (reply[0] === status.indexFirst) {
         // The new id joins the user's index before it exists, as with create.
-        await this.index(reply[5], next, reply[3]);
+        await this.commands.index(reply[5], next, reply[3]);
         indexed = true;
-        reply = await this.driver.script(rotateSession, keys, [1, this.ttl, this.ttl], this.call);
+        reply = await this.commands.rotate(id, next, true);
       }
       if (reply[0] === status.missing) return null;
       if (reply[0] === status.written) {
         const user = reply[5] === '' ? null : reply[5];
         this.events.emit('rotated', { userId: user });
-        if (user !== null) await this.prune(user, [id]).catch(() => undefined);
-        return this.info(next, user, [reply[0], reply[1], reply[2], reply[3], reply[4]]);
+        if (user !== null) await this.commands.prune(user, [id]).catch(() => undefined);
+        return infoFromWrite(next, user, [reply[0], reply[1], reply[2], reply[3], reply[4]]);
       }
       // exists (the new id was taken) or the user changed between the two calls: try again.
       indexed = false;
@@ -448,16 +322,9 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
    */
   async list(userId: string): Promise<SessionInfo[]> {
     const user = parseOptions(userArgumentSchema, { userId }, 'SessionStore.list()').userId;
-    const ids = await this.prune(user, []);
+    const ids = await this.commands.prune(user, []);
     if (ids.length === 0) return [];
-    const replies = await this.perSlot(ids, (slotIds) =>
-      this.driver.script(
-        describeSessions,
-        slotIds.map((id) => this.keys.session(id)),
-        [],
-        this.call,
-      ),
-    );
+    const replies = await this.commands.describe(ids);
     const live: SessionInfo[] = [];
     const gone: string[] = [];
     ids.forEach((id, index) => {
@@ -475,7 +342,7 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
         version: Number(row[4]),
       });
     });
-    if (gone.length > 0) await this.prune(user, gone);
+    if (gone.length > 0) await this.commands.prune(user, gone);
     return live.sort((a, b) => a.createdAt - b.createdAt);
   }
 
@@ -491,11 +358,11 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
   async destroyAll(userId: string): Promise<number> {
     const user = parseOptions(userArgumentSchema, { userId }, 'SessionStore.destroyAll()').userId;
     let destroyed = 0;
-    let ids = await this.prune(user, []);
+    let ids = await this.commands.prune(user, []);
     for (let round = 0; ids.length > 0 && round < destroyAllRounds; round++) {
-      const users = await this.perSlot(ids, (slotIds) => this.destroyInSlot(slotIds));
+      const users = await this.commands.destroyAny(ids);
       destroyed += users.filter((owner) => owner !== null && owner !== undefined).length;
-      ids = await this.prune(user, ids);
+      ids = await this.commands.prune(user, ids);
     }
     this.events.emit('destroyed', { count: destroyed, userId: user });
     return destroyed;
@@ -516,30 +383,8 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
     const sessionId = parseOptions(idArgumentSchema, { id }, context).id;
     const { userId, previous, previousFields, ttl } = parseOptions(putOptionsSchema, options, context);
     const stored = this.checkWhole(data, context);
-    const set: string[] = [];
-    const deleted: string[] = [];
-    if (previousFields) {
-      for (const [field, value] of Object.entries(stored)) {
-        if (value === undefined) continue;
-        const json = encodeValue(value, `data.${field}`, context);
-        if (previousFields[field] !== json) set.push(dataPrefix + field, json);
-      }
-      for (const field of Object.keys(previousFields)) {
-        if (stored[field] === undefined) deleted.push(dataPrefix + field);
-      }
-    } else if (previous) {
-      for (const [field, value] of Object.entries(stored)) {
-        if (value === undefined) continue;
-        const json = encodeValue(value, `data.${field}`, context);
-        const before = previous[field];
-        if (before === undefined || JSON.stringify(before) !== json) set.push(dataPrefix + field, json);
-      }
-      for (const field of Object.keys(previous)) {
-        if (stored[field] === undefined) deleted.push(dataPrefix + field);
-      }
-    } else {
-      set.push(...encodeFields(stored, context));
-    }
+    const { set, deleted } = changedFields(stored, { previousFields, previous }, context);
+    if (!previousFields && !previous) set.push(...encodeFields(stored, context));
     const compared = previousFields !== undefined || previous !== undefined;
     const write: SessionWrite = {
       mode: compared ? 'u' : 'p',
@@ -549,10 +394,10 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
       deleted,
       idle: Math.min(ttl ?? this.ttl, this.ttl),
     };
-    let reply = await this.write(sessionId, write);
+    let reply = await this.commands.write(sessionId, write);
     if (reply[0] === status.indexFirst && userId !== null) {
-      const deadline = await this.index(userId, sessionId, reply[3]);
-      reply = await this.write(sessionId, { ...write, indexed: true, deadline });
+      const deadline = await this.commands.index(userId, sessionId, reply[3]);
+      reply = await this.commands.write(sessionId, { ...write, indexed: true, deadline });
     }
     if (reply[0] === status.written) {
       if (reply[1] === 1) this.events.emit('created', { userId });
@@ -590,71 +435,5 @@ export class SessionStore<Schema extends SessionSchema | undefined = undefined> 
       throw new InvalidOptionsError([{ path: 'id', message: 'must be a string' }], { context });
     }
     return id.length >= minSessionIdLength && id.length <= maxSessionIdLength;
-  }
-
-  private info(id: string, userId: string | null, reply: WriteReply): SessionInfo {
-    return {
-      id,
-      userId,
-      version: reply[1],
-      createdAt: reply[2],
-      absoluteExpiresAt: reply[3],
-      expiresAt: Date.now() + reply[4],
-    };
-  }
-
-  private index(userId: string, id: string, deadline: number): Promise<number> {
-    return this.driver.script(
-      indexSession,
-      [this.keys.userIndex(userId)],
-      [id, deadline, this.absoluteTtl, indexGraceMs],
-      this.call,
-    );
-  }
-
-  private prune(userId: string, remove: readonly string[]): Promise<string[]> {
-    return this.driver.script(pruneIndex, [this.keys.userIndex(userId)], [indexGraceMs, ...remove], this.call);
-  }
-
-  /** Runs write-session; see its header for what each field means. */
-  private write(id: string, write: SessionWrite): Promise<WriteReply> {
-    const { mode, user, indexed = false, deadline = 0, version = '', replace = false, set, deleted = [] } = write;
-    const idle = write.idle ?? this.ttl;
-    const userMode = user === 'keep' ? 'k' : user === null ? 'n' : 's';
-    const userId = user !== 'keep' && user !== null ? user.id : '';
-    const args: RedisArg[] = [
-      mode,
-      userMode,
-      userId,
-      indexed ? 1 : 0,
-      deadline,
-      this.absoluteTtl,
-      idle,
-      version,
-      replace ? 1 : 0,
-      set.length / 2,
-      ...set,
-      ...deleted,
-    ];
-    return this.driver.script(writeSession, [this.keys.session(id), this.keys.tombstone(id)], args, this.call);
-  }
-
-  /** Destroys sessions that share one slot; per id, its user ('' for none) or null when it did not exist. */
-  private destroyInSlot(ids: readonly string[]): Promise<(string | null)[]> {
-    const keys = ids.flatMap((id) => [this.keys.session(id), this.keys.tombstone(id)]);
-    return this.driver.script(destroySessions, keys, [this.ttl, tombstoneFloorMs], this.call);
-  }
-
-  /** Runs `run` once per slot of the ids' sessions (concurrently) and returns the replies in `ids` order. */
-  private async perSlot<Row>(ids: readonly string[], run: (slotIds: string[]) => Promise<Row[]>): Promise<Row[]> {
-    const groups = [...groupBySlot(ids.map((id) => this.keys.session(id))).values()];
-    const replies = await Promise.all(groups.map((group) => run(group.indexes.map((index) => ids[index] as string))));
-    const rows: Row[] = new Array(ids.length);
-    groups.forEach((group, groupIndex) => {
-      group.indexes.forEach((index, position) => {
-        rows[index] = (replies[groupIndex] as Row[])[position] as Row;
-      });
-    });
-    return rows;
   }
 }
