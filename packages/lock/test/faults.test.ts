@@ -1,10 +1,11 @@
 import { connect, type RedisConnection, RedisUnavailableError } from '@redkit/core';
 import { type FencedLock, LockLostError, LockReplicationError, Mutex } from '@redkit/lock';
 import { type ReplicatedRedis, type StandaloneRedis, startReplicated, startStandalone } from '@redkit/testing';
+import { redisDownContract } from '@redkit/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './helpers.js';
 
-describe('Redis paused or down (standalone)', () => {
+describe('Redis paused (standalone)', () => {
   let server: StandaloneRedis;
   const mutexes: Mutex[] = [];
   beforeAll(async () => {
@@ -52,32 +53,37 @@ describe('Redis paused or down (standalone)', () => {
     const leaseEnd = Math.max(...confirmedSentAt) + ttl;
     expect(abortedAt).toBeLessThan(leaseEnd);
   }, 30_000);
+});
 
-  it('Redis down: calls fail with RedisUnavailableError instead of hanging; a held lock stays valid until its validity ends', async () => {
-    const m = mutex('down', 20_000);
-    const held = await m.acquire('held');
-    await server.node.kill();
-    try {
-      await expect(m.acquire('other')).rejects.toBeInstanceOf(RedisUnavailableError);
-      await expect(m.tryAcquire('other')).rejects.toBeInstanceOf(RedisUnavailableError);
-      await expect(m.withLock('other', () => 'never')).rejects.toBeInstanceOf(RedisUnavailableError);
-      await expect(held.extend()).rejects.toBeInstanceOf(RedisUnavailableError);
-      expect(held.isValid).toBe(true);
-      await expect(held.release()).rejects.toBeInstanceOf(RedisUnavailableError);
-    } finally {
-      await server.node.restart();
-    }
-    // Back to normal after the restart (the restarted server has no data).
-    let lock: FencedLock | undefined;
-    for (let i = 0; i < 50 && !lock; i++) {
-      lock = await m.acquire('other').catch(async () => {
-        await sleep(100);
-        return undefined;
-      });
-    }
+/** The lock held when Redis goes down. */
+let held: FencedLock;
+
+redisDownContract({
+  title:
+    'Redis down: calls fail with RedisUnavailableError instead of hanging; a held lock stays valid until its validity ends',
+  client: {},
+  build: (redis) => new Mutex({ redis, namespace: 'down', ttl: 20_000, timeout: 300, wait: 500 }),
+  before: async (m) => {
+    held = await m.acquire('held');
+  },
+  calls: (m) => [
+    () => m.acquire('other'),
+    () => m.tryAcquire('other'),
+    () => m.withLock('other', () => 'never'),
+    () => held.extend(),
+  ],
+  whileDown: async () => {
+    expect(held.isValid).toBe(true);
+    await expect(held.release()).rejects.toBeInstanceOf(RedisUnavailableError);
+  },
+  // Back to normal after the restart (the restarted server has no data).
+  recover: (m) => m.acquire('other'),
+  verify: async (_m, lock) => {
     expect(lock?.isValid).toBe(true);
     expect(await lock?.release()).toBe('released');
-  }, 30_000);
+  },
+  close: (m) => m.close(),
+  timeoutMs: 30_000,
 });
 
 describe.each(['sentinel', 'cluster'] as const)('a master failover with locks held (%s)', (kind) => {
