@@ -1,24 +1,3 @@
-export {
-  Channel,
-  type ChannelEvents,
-  type ChannelHandler,
-  type ChannelMessageContext,
-  type ChannelOptions,
-  ChannelPattern,
-  type ChannelPatternOptions,
-  type ChannelSubscription,
-  channelOptionsSchema,
-  channelPatternOptionsSchema,
-} from './channel.js';
-export {
-  type HubErrorListener,
-  hubFor,
-  PubSubHub,
-  type RawListener,
-  type ResubscribeListener,
-  type SubscriptionKind,
-} from './channel-hub.js';
-export { Consumer, type Handler, type MessageContext, type StopResult } from './consumer.js';
 export { errors, InvalidMessageError } from './errors.js';
 export type { QueueEvents } from './events.js';
 export {
@@ -45,7 +24,28 @@ export {
   throttleSchema,
   trimOptionsSchema,
 } from './options.js';
-export { partitionOf, partitionStreams } from './partitions.js';
+export {
+  Channel,
+  type ChannelEvents,
+  type ChannelHandler,
+  type ChannelMessageContext,
+  type ChannelOptions,
+  ChannelPattern,
+  type ChannelPatternOptions,
+  type ChannelSubscription,
+  channelOptionsSchema,
+  channelPatternOptionsSchema,
+} from './pubsub/channel.js';
+export {
+  type HubErrorListener,
+  hubFor,
+  PubSubHub,
+  type RawListener,
+  type ResubscribeListener,
+  type SubscriptionKind,
+} from './pubsub/channel-hub.js';
+export { Consumer, type Handler, type MessageContext, type StopResult } from './streams/consumer.js';
+export { partitionOf, partitionStreams } from './streams/partitions.js';
 export {
   type AddResult,
   type DeadLetter,
@@ -54,4 +54,4 @@ export {
   type QueueHealth,
   type QueueStats,
   StreamQueue,
-} from './stream-queue.js';
+} from './streams/stream-queue.js';

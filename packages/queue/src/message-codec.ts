@@ -1,8 +1,12 @@
+/**
+ * The JSON message codec shared by the stream queue and the pub/sub channels:
+ * checks a message against the optional zod schema on the way in (throwing
+ * with the field's path) and on the way out (returning an error text).
+ */
 import { InvalidOptionsError, issuesAt } from '@redkit/core';
 import type { z } from 'zod';
 import { InvalidMessageError } from './errors.js';
 import type { MessageSchema } from './options.js';
-import type { RawFields } from './scripts.js';
 
 /** Checks a message against the schema (if any) and encodes it as JSON; throws naming the field. */
 export function encodeMessage(
@@ -32,23 +36,6 @@ export function encodeMessage(
     throw new InvalidOptionsError([{ path, message: 'is not JSON-serializable' }], { context });
   }
   return json;
-}
-
-/** The fields of one stream entry, by name. */
-export function fieldMap(raw: RawFields | null | undefined): Map<string, string> {
-  const fields = new Map<string, string>();
-  if (!raw) return fields;
-  for (let index = 0; index + 1 < raw.length; index += 2) fields.set(String(raw[index]), String(raw[index + 1]));
-  return fields;
-}
-
-/** One field of a stream entry (entries have a handful of fields: a scan costs less than building a map). */
-export function fieldOf(raw: RawFields | null | undefined, name: string): string | undefined {
-  if (!raw) return undefined;
-  for (let index = 0; index + 1 < raw.length; index += 2) {
-    if (String(raw[index]) === name) return String(raw[index + 1]);
-  }
-  return undefined;
 }
 
 /** Decodes and checks a stored message; returns an error text instead of throwing. */

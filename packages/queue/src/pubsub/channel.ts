@@ -14,9 +14,9 @@ import {
   zodSchemaOption,
 } from '@redkit/core';
 import { z } from 'zod';
+import { decodeMessage, encodeMessage } from '../message-codec.js';
+import type { MessageInputOf, MessageOf, MessageSchema } from '../options.js';
 import { hubFor, type RawListener, type SubscriptionKind } from './channel-hub.js';
-import { decodeMessage, encodeMessage } from './message-codec.js';
-import type { MessageInputOf, MessageOf, MessageSchema } from './options.js';
 
 /** Telemetry events of a {@link Channel} or {@link ChannelPattern}. */
 export type ChannelEvents = {

@@ -9,10 +9,10 @@ import {
   type RedisDriver,
   type TelemetryEmitter,
 } from '@redkit/core';
-import type { QueueEvents } from './events.js';
-import { fieldOf } from './message-codec.js';
-import type { MessageSchema, ResolvedConsumeOptions, StopOptions } from './options.js';
-import { stopOptionsSchema } from './options.js';
+import type { QueueEvents } from '../events.js';
+import type { MessageSchema, ResolvedConsumeOptions, StopOptions } from '../options.js';
+import { stopOptionsSchema } from '../options.js';
+import { fieldOf } from './entry-fields.js';
 import { claimStuck, extendClaims, failMessage, promoteDue, type RawFields, retireConsumer } from './scripts.js';
 import type { StreamQueue } from './stream-queue.js';
 

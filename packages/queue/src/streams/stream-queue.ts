@@ -1,8 +1,7 @@
 import type { CallOptions, RedisArg, RedisDriver } from '@redkit/core';
 import { InvalidOptionsError, parseOptions, startPattern, TelemetryEmitter } from '@redkit/core';
-import { Consumer, type Handler } from './consumer.js';
-import type { QueueEvents } from './events.js';
-import { decodeMessage, encodeMessage, fieldMap } from './message-codec.js';
+import type { QueueEvents } from '../events.js';
+import { decodeMessage, encodeMessage } from '../message-codec.js';
 import {
   type AddManyOptions,
   type AddOptions,
@@ -22,7 +21,9 @@ import {
   streamQueueOptionsSchema,
   type TrimOptions,
   trimOptionsSchema,
-} from './options.js';
+} from '../options.js';
+import { Consumer, type Handler } from './consumer.js';
+import { fieldMap } from './entry-fields.js';
 import { QueueKeys } from './queue-keys.js';
 import { addMessage, addMessages, purgeDead, type RawFields, readStats, replayDead, trimStream } from './scripts.js';
 
