@@ -3,6 +3,8 @@ import type { CallOptions, RedisArg, RedisDriver } from '@redkit/core';
 import { InvalidOptionsError, Keyspace, parseField, parseOptions, startPattern, TelemetryEmitter } from '@redkit/core';
 import { SnapshotExpiredError, UnknownMemberError } from './errors.js';
 import type { GeoEvents } from './events.js';
+import { decodeResultRows, type GeoMember, type GeoResult, type GeoSnapshot } from './geo-results.js';
+import { MetadataCodec } from './metadata-codec.js';
 import {
   type GeoIndexOptions,
   type GeoPoint,
@@ -40,40 +42,6 @@ import {
   storeSnapshot,
   upsertMember,
 } from './scripts.js';
-
-/** One search result: a member, its distance from the search's origin, and its stored position. */
-export interface GeoResult<Metadata = never> {
-  readonly member: string;
-  /** Distance from the origin (for a polygon: from its bounding box's centre), in the search's unit. */
-  readonly distance: number;
-  /** The stored longitude (Redis keeps positions as 52-bit geohashes: within about 0.6 m of what was written). */
-  readonly lon: number;
-  readonly lat: number;
-  /** The member's metadata, when the index has a schema and metadata is stored. */
-  readonly metadata?: Metadata;
-}
-
-/** A member as `get` returns it. */
-export interface GeoMember<Metadata = never> {
-  readonly member: string;
-  readonly lon: number;
-  readonly lat: number;
-  readonly metadata?: Metadata;
-  /** When the member was last written (ms since the epoch, Redis server clock); only with a `ttl`. */
-  readonly lastSeen?: number;
-}
-
-/** A stored search result, paged with `index.page(snapshot.id, …)` until it expires. */
-export interface GeoSnapshot {
-  /** Pass to `page()`; safe to hand to a client (it names nothing but the snapshot). */
-  readonly id: string;
-  /** Live members in the result when it was stored. */
-  readonly total: number;
-  /** Unit of the distances its pages return. */
-  readonly unit: Unit;
-  /** When the snapshot expires, in ms since the epoch (client clock, approximate). */
-  readonly expiresAt: number;
-}
 
 const snapshotIdPattern = /^[0-9a-f]{16}\.(m|km|mi|ft)$/;
 
@@ -115,6 +83,7 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
   private readonly keys: readonly [string, string, string];
   private readonly prefix: string;
   private readonly ttl: number;
+  private readonly metadata: MetadataCodec<MetadataOf<Schema>>;
 
   constructor(options: GeoIndexOptions<Schema>) {
     // Members are data: evicting them loses positions, so warn once if the server may.
@@ -128,6 +97,7 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
     this.keys = [`${this.prefix}points`, `${this.prefix}meta`, `${this.prefix}seen`];
     this.ttl = this.options.ttl ?? 0;
     this.events = new TelemetryEmitter<GeoEvents>('geo');
+    this.metadata = new MetadataCodec(this.options.schema, this.events);
   }
 
   /**
@@ -179,7 +149,7 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
       lat: Number(reply[1]),
     };
     if (withMetadata && reply[2] !== null && reply[2] !== undefined) {
-      const metadata = this.parseMetadata(member, reply[2]);
+      const metadata = this.metadata.parse(member, reply[2]);
       if (metadata !== undefined) result.metadata = metadata;
     }
     if (reply[3] !== null && reply[3] !== undefined) result.lastSeen = Number(reply[3]);
@@ -214,7 +184,7 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
   async near(from: Origin, options: NearOptions): Promise<GeoResult<MetadataOf<Schema>>[]> {
     const origin = parseField(originSchema, from, 'from', 'near()') as Origin;
     const parsed = parseOptions(nearOptionsSchema, options, 'near()');
-    const withMetadata = this.metadataFlag(parsed.metadata, 'near()');
+    const withMetadata = this.metadata.wanted(parsed.metadata, 'near()');
     // Nothing to filter or join: a plain GEOSEARCH, without the cost of
     // converting its reply into Lua and back (~25% at a few thousand hits).
     if (this.ttl === 0 && !withMetadata && !('member' in origin)) return this.nearPlain(origin, parsed);
@@ -246,7 +216,7 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
    */
   async within(options: WithinOptions): Promise<GeoResult<MetadataOf<Schema>>[]> {
     const parsed = parseOptions(withinOptionsSchema, options, 'within()');
-    const withMetadata = this.metadataFlag(parsed.metadata, 'within()');
+    const withMetadata = this.metadata.wanted(parsed.metadata, 'within()');
     const order = parsed.sort === 'asc' ? 'ASC' : 'DESC';
     const args: RedisArg[] = [];
     if (parsed.box) {
@@ -296,7 +266,7 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
   async snapshot(from: Origin, options: SnapshotOptions): Promise<GeoSnapshot> {
     const origin = parseField(originSchema, from, 'from', 'snapshot()') as Origin;
     const parsed = parseOptions(snapshotOptionsSchema, options, 'snapshot()');
-    this.metadataFlag(parsed.metadata, 'snapshot()');
+    this.metadata.wanted(parsed.metadata, 'snapshot()');
     const id = `${randomBytes(8).toString('hex')}.${parsed.unit}`;
     const args: RedisArg[] = [];
     this.pushOrigin(args, origin);
@@ -325,7 +295,7 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
       throw invalid('snapshot', 'must be the id of a snapshot (from snapshot())', 'page()');
     }
     const parsed = parseOptions(pageOptionsSchema, options ?? {}, 'page()');
-    const withMetadata = this.metadataFlag(parsed.metadata, 'page()');
+    const withMetadata = this.metadata.wanted(parsed.metadata, 'page()');
     const started = performance.now();
     const reply = await this.driver.script(
       readSnapshot,
@@ -402,7 +372,7 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
     if (options !== undefined) {
       const parsed = parseOptions(writeOptionsSchema, options, context);
       if (parsed.metadata !== undefined) {
-        metadata = this.encodeMetadata(parsed.metadata, context);
+        metadata = this.metadata.encode(parsed.metadata, context);
         metadataMode = 's';
       }
     }
@@ -463,37 +433,13 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
     return results;
   }
 
-  /** Rows of `member, distance, lon, lat, metadata` from `start`. */
+  /** Results from the rows of a search reply, from `start`. */
   private decode(
     reply: (string | number | null)[],
     start: number,
     withMetadata: boolean,
   ): GeoResult<MetadataOf<Schema>>[] {
-    const results: GeoResult<MetadataOf<Schema>>[] = [];
-    for (let index = start; index + 4 < reply.length; index += 5) {
-      const member = reply[index] as string;
-      const raw = reply[index + 4];
-      if (withMetadata && raw !== null && raw !== undefined) {
-        const metadata = this.parseMetadata(member, raw as string);
-        if (metadata !== undefined) {
-          results.push({
-            member,
-            distance: Number(reply[index + 1]),
-            lon: Number(reply[index + 2]),
-            lat: Number(reply[index + 3]),
-            metadata,
-          });
-          continue;
-        }
-      }
-      results.push({
-        member,
-        distance: Number(reply[index + 1]),
-        lon: Number(reply[index + 2]),
-        lat: Number(reply[index + 3]),
-      });
-    }
-    return results;
+    return decodeResultRows(reply, start, withMetadata ? (member, raw) => this.metadata.parse(member, raw) : undefined);
   }
 
   private pushOrigin(args: RedisArg[], origin: Origin): void {
@@ -507,36 +453,5 @@ export class GeoIndex<Schema extends MetadataSchema | undefined = undefined> {
 
   private checkMember(member: string, context: string): void {
     parseField(memberSchema, member, 'member', context);
-  }
-
-  private metadataFlag(requested: boolean | undefined, context: string): boolean {
-    if (requested && !this.options.schema) throw invalid('metadata', 'this index has no metadata schema', context);
-    return requested ?? this.options.schema !== undefined;
-  }
-
-  private encodeMetadata(value: unknown, context: string): string {
-    const schema = this.options.schema;
-    if (!schema) throw invalid('metadata', 'this index has no metadata schema', context);
-    parseField(schema, value, 'metadata', context);
-    // What is stored is the schema's input, so a read parses it (and its transforms) again.
-    return JSON.stringify(value);
-  }
-
-  private parseMetadata(member: string, raw: string): MetadataOf<Schema> | undefined {
-    const schema = this.options.schema;
-    if (!schema) return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      this.events.emit('metadata-invalid', { member, error: (error as Error).message });
-      return undefined;
-    }
-    const result = schema.safeParse(value);
-    if (!result.success) {
-      this.events.emit('metadata-invalid', { member, error: result.error.message });
-      return undefined;
-    }
-    return result.data as MetadataOf<Schema>;
   }
 }

@@ -1,6 +1,7 @@
 export { errors, SnapshotExpiredError, UnknownMemberError } from './errors.js';
 export type { GeoEvents } from './events.js';
-export { GeoIndex, type GeoMember, type GeoResult, type GeoSnapshot } from './geo-index.js';
+export { GeoIndex } from './geo-index.js';
+export type { GeoMember, GeoResult, GeoSnapshot } from './geo-results.js';
 export {
   type Box,
   type GeoIndexOptions,
