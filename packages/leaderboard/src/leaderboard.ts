@@ -1,10 +1,7 @@
 import {
   InvalidOptionsError,
-  type LuaScript,
   parseField,
   parseOptions,
-  type RedisArg,
-  RedkitError,
   startPattern,
   TelemetryEmitter,
   warnIfEvictable,
@@ -12,8 +9,8 @@ import {
 import { BoardKeys } from './board-keys.js';
 import { CombinedBoard } from './combined-board.js';
 import { type Precision, ScoreEncoding } from './encoding.js';
-import type { BoardUpdate, Entry, ExportedEntry, SubmitResult } from './entry.js';
-import { BoardEncodingError, ScoreRangeError } from './errors.js';
+import type { Entry, ExportedEntry, SubmitResult } from './entry.js';
+import { ScoreRangeError } from './errors.js';
 import type { LeaderboardEvents } from './events.js';
 import {
   type BoardOptions,
@@ -32,44 +29,15 @@ import {
   readOptionsSchema,
   type SubmitOptions,
   submitOptionsSchema,
-  type UpdatePolicy,
 } from './options.js';
 import { PeriodClock } from './period-clock.js';
 import { type Calendar, type Period, type PeriodSpan, spanAt, spansBetween, toInstant } from './periods.js';
 import { type BoardContext, BoardReader, checkMember, type ReadSettings, type ReadTarget } from './reader.js';
-import { removeMember, scanBoard, submitScoreScript, trimBoard } from './scripts.js';
-
-const policyCode: Record<UpdatePolicy, string> = { best: 'b', increment: 'i', replace: 'r' };
-const styleCode = { ordinal: 'o', competition: 'c', dense: 'd' } as const;
+import { removeMember, scanBoard, trimBoard } from './scripts.js';
+import { BoardWriter } from './writer.js';
 
 /** Most periods a `best` combination may span (a `sum` is bounded by `maxCombinedPeriods`). */
 const maxBestPeriods = 1000;
-
-/**
- * What a submit sends for the boards current at one time, reused until the
- * first of them rolls over. `args` is a template: each call copies it and
- * fills in the member, policy, level and metadata.
- */
-interface WritePlan {
-  /** The instants `[from, to)` every planned board covers. */
-  readonly from: number;
-  readonly to: number;
-  readonly keys: readonly string[];
-  readonly args: RedisArg[];
-  readonly spans: readonly PeriodSpan[];
-  /** `performance.now()` after which submits record the period boards in the registry again. */
-  registerAfter: number;
-}
-
-/** Where the per-board arguments of submit-score start (0-based). */
-const boardArgs = 7;
-
-/**
- * How often a process records its current period boards in the registry
- * (which `remove` and `reset` read). Once would do, but a `reset` elsewhere
- * empties the registry: this bounds how long a board can stay unlisted.
- */
-const registerEveryMs = 60_000;
 
 /** A board and the settings of one read on it. */
 interface Read {
@@ -123,8 +91,7 @@ export class Leaderboard<Schema extends MetadataSchema | undefined = undefined> 
   private readonly encoding: ScoreEncoding;
   private readonly calendar: Calendar;
   private readonly clock: PeriodClock;
-  private readonly submitScore: LuaScript<string>;
-  private plan: WritePlan | undefined;
+  private readonly writer: BoardWriter;
   /** The boards of the current periods, by period, for reads without `at`. */
   private readonly current = new Map<Period, BoardRef>();
 
@@ -152,15 +119,7 @@ export class Leaderboard<Schema extends MetadataSchema | undefined = undefined> 
       call: start.call,
     };
     this.reader = new BoardReader(this.context);
-    this.submitScore = submitScoreScript({
-      fingerprint: this.encoding.fingerprint,
-      maxLevel: this.encoding.maxLevel,
-      slot: this.encoding.slot,
-      tieRange: this.encoding.tieRange,
-      firstWins: this.options.ties === 'first',
-      dense: this.context.dense,
-      style: styleCode[this.options.rankStyle],
-    });
+    this.writer = new BoardWriter(this.context, this.keys, this.clock, this.calendar, this.options);
     // Boards are data: evicting them loses scores. Say so once if the server may.
     void warnIfEvictable(driver, 'leaderboard');
   }
@@ -191,36 +150,7 @@ export class Leaderboard<Schema extends MetadataSchema | undefined = undefined> 
       if (error instanceof ScoreRangeError) this.events.emit('score-rejected', { member, score, reason: error.reason });
       throw error;
     }
-    const started = performance.now();
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const plan = this.writePlan();
-      const args = plan.args.slice();
-      if (performance.now() < plan.registerAfter) {
-        for (let index = boardArgs + 1; index < args.length; index += 2) args[index] = 0;
-      }
-      args[0] = member;
-      args[1] = policyCode[policy];
-      args[2] = level;
-      args[3] = metadata;
-      const reply = await this.context.driver.script(this.submitScore, plan.keys, args, this.context.call);
-      const kind = reply.charCodeAt(0);
-      if (kind === 75 /* K */) {
-        if (plan.registerAfter === 0 || performance.now() >= plan.registerAfter) {
-          plan.registerAfter = performance.now() + registerEveryMs;
-        }
-        return this.submitted(member, plan, reply, started);
-      }
-      if (kind === 84 /* T */) {
-        // Our estimate of the server's clock put the submit in another period: adopt the server's and retry.
-        this.clock.learn(Number(reply.slice(2)));
-        continue;
-      }
-      if (kind === 69 /* E */) throw new BoardEncodingError(this.name, reply.slice(2), this.encoding.fingerprint);
-      const rejected = this.encoding.toScore(Number(reply.split(' ')[2]));
-      this.events.emit('score-rejected', { member, score: rejected, reason: 'range' });
-      throw this.encoding.rangeError(rejected, 'range');
-    }
-    throw new RedkitError('E_CLOCK', 'submit(): the Redis server clock kept moving to another period; try again');
+    return this.writer.submit(member, policy, level, metadata);
   }
 
   /** The best `n` entries (1 … 1000). */
@@ -406,7 +336,7 @@ export class Leaderboard<Schema extends MetadataSchema | undefined = undefined> 
       keys = [this.keys.metadata, this.keys.encoding, this.keys.registry];
       for (const board of await this.existingBoards()) keys.push(board, this.keys.levels(board));
       // The next submit here records its boards in the (now empty) registry again.
-      this.plan = undefined;
+      this.writer.forgetPlan();
     } else {
       const { board } = this.board(parseOptions(boardOptionsSchema, options, 'reset()'), 'reset()');
       keys = [board, this.keys.levels(board)];
@@ -462,75 +392,6 @@ export class Leaderboard<Schema extends MetadataSchema | undefined = undefined> 
     if (instant === undefined)
       throw invalid(path, 'must be a valid Date, ms since the epoch, or a YYYY-MM-DD day', context);
     return instant;
-  }
-
-  /** The plan of the boards current now, rebuilt when one of them has rolled over. */
-  private writePlan(): WritePlan {
-    const now = this.clock.now();
-    const plan = this.plan;
-    if (plan && now >= plan.from && now < plan.to) return plan;
-    const { keys, options } = this;
-    const spans = this.periods.map((period) => spanAt(period, now, this.calendar));
-    let from = -Infinity;
-    let to = Infinity;
-    let metadataExpiry = 0;
-    const planKeys = [keys.encoding, keys.metadata, keys.registry];
-    const perBoard: RedisArg[] = [];
-    for (const span of spans) {
-      const board = keys.board(span);
-      planKeys.push(board);
-      if (this.context.dense) planKeys.push(keys.levels(board));
-      if (span.period === 'all-time') {
-        perBoard.push(0, 0);
-        continue;
-      }
-      from = Math.max(from, span.start);
-      to = Math.min(to, span.end);
-      const expireAt = span.end + options.retention[span.period];
-      metadataExpiry = Math.max(metadataExpiry, expireAt);
-      perBoard.push(expireAt, 1);
-    }
-    const checked = this.clock.checked && Number.isFinite(from);
-    const args: RedisArg[] = [
-      '', // member
-      '', // policy
-      0, // level
-      '', // metadata
-      checked ? from : '',
-      checked ? to : '',
-      this.periods.includes('all-time') ? '' : metadataExpiry,
-      ...perBoard,
-    ];
-    this.plan = { from, to, keys: planKeys, args, spans, registerAfter: 0 };
-    return this.plan;
-  }
-
-  private submitted(member: string, plan: WritePlan, reply: string, started: number): SubmitResult {
-    const fields = reply.split(' ');
-    const periods: Partial<Record<Period, BoardUpdate>> = {};
-    let primary: BoardUpdate | undefined;
-    for (let index = 0; index < plan.spans.length; index++) {
-      const previous = fields[4 + 4 * index] as string;
-      const update: BoardUpdate = {
-        score: this.encoding.toScore(Number(fields[1 + 4 * index])),
-        previous: previous === '-' ? null : this.encoding.toScore(Number(previous)),
-        rank: Number(fields[2 + 4 * index]),
-        changed: fields[3 + 4 * index] === '1',
-      };
-      periods[(plan.spans[index] as PeriodSpan).period] = update;
-      primary ??= update;
-    }
-    const result: SubmitResult = { member, ...(primary as BoardUpdate), periods };
-    if (this.events.listens('submitted')) {
-      this.events.emit('submitted', {
-        member,
-        score: result.score,
-        rank: result.rank,
-        changed: result.changed,
-        durationMs: performance.now() - started,
-      });
-    }
-    return result;
   }
 
   /** Validates metadata with the schema and returns its JSON. */
