@@ -45,13 +45,7 @@ export {
   type SubscriptionKind,
 } from './pubsub/channel-hub.js';
 export { Consumer, type Handler, type MessageContext, type StopResult } from './streams/consumer.js';
+export type { DeadLetter, DeadLetters } from './streams/dead-letters.js';
 export { partitionOf, partitionStreams } from './streams/partitions.js';
-export {
-  type AddResult,
-  type DeadLetter,
-  type DeadLetters,
-  type GroupStats,
-  type QueueHealth,
-  type QueueStats,
-  StreamQueue,
-} from './streams/stream-queue.js';
+export type { GroupStats, QueueHealth, QueueStats } from './streams/queue-stats.js';
+export { type AddResult, StreamQueue } from './streams/stream-queue.js';

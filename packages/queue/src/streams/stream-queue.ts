@@ -1,3 +1,9 @@
+/**
+ * `StreamQueue`, the producer side and front door of a stream work queue:
+ * adds (single, batched, idempotent), the automatic trim, and the entry
+ * points to consumers, stats, health, trimming and the dead letters, each
+ * of which lives in its own file beside this one.
+ */
 import type { CallOptions, RedisArg, RedisDriver } from '@redkit/core';
 import { InvalidOptionsError, parseOptions, startPattern, TelemetryEmitter } from '@redkit/core';
 import type { QueueEvents } from '../events.js';
@@ -11,8 +17,6 @@ import {
   consumeOptionsSchema,
   type HealthOptions,
   healthOptionsSchema,
-  type ListDeadOptions,
-  listDeadOptionsSchema,
   type MessageInputOf,
   type MessageOf,
   type MessageSchema,
@@ -23,16 +27,11 @@ import {
   trimOptionsSchema,
 } from '../options.js';
 import { Consumer, type Handler } from './consumer.js';
-import { fieldMap } from './entry-fields.js';
+import { createDeadLetters, type DeadLetters } from './dead-letters.js';
 import { QueueKeys } from './queue-keys.js';
-import { addMessage, addMessages, purgeDead, type RawFields, readStats, replayDead, trimStream } from './scripts.js';
-
-interface PendingAdd {
-  readonly data: string;
-  readonly id: string;
-  readonly resolve: (id: string) => void;
-  readonly reject: (error: unknown) => void;
-}
+import { assessHealth, type QueueHealth, type QueueStats, readQueueStats } from './queue-stats.js';
+import { addMessage, addMessages, trimStream } from './scripts.js';
+import { XaddBatcher } from './xadd-batcher.js';
 
 const noAddOptions: { idempotencyKey?: undefined; id?: undefined } = {};
 /** Messages per script call of `addMany` with idempotency keys. */
@@ -46,101 +45,12 @@ function idRejected(error: unknown, context: string): unknown {
   return new InvalidOptionsError([{ path: 'id', message: `was refused by Redis: ${text}` }], { context, cause: error });
 }
 
-function checkEntryId(id: unknown, context: string): void {
-  if (typeof id !== 'string' || !/^\d+-\d+$/.test(id)) {
-    throw new InvalidOptionsError([{ path: 'id', message: 'must be a stream entry id such as "1700000000000-0"' }], {
-      context,
-    });
-  }
-}
-
-/** Pending entries sampled per group for the delivery-count distribution. */
-const statsSample = 1_000;
-
 /** Outcome of `add`. */
 export interface AddResult {
   /** The stream entry id (for a duplicate: the id of the first add). */
   readonly id: string;
   /** True when the idempotency key was seen before and nothing was added. */
   readonly duplicate: boolean;
-}
-
-/** The state of one consumer group (see `StreamQueue.stats`). */
-export interface GroupStats {
-  readonly name: string;
-  /** Delivered to a consumer and not acknowledged yet. */
-  readonly pending: number;
-  /** Entries not yet delivered to the group, or null when the server cannot tell (Redis < 7, or after a deletion in the stream). */
-  readonly lag: number | null;
-  /** Age of the oldest pending entry in ms (by its id's time, against the Redis clock), or null when nothing is pending. */
-  readonly oldestPendingMs: number | null;
-  /** Pending entries by delivery count (`{ 1: 40, 3: 2 }`), over at most the oldest 1,000 pending entries. */
-  readonly deliveries: Readonly<Record<number, number>>;
-  /** Consumers the group knows (including ones that stopped, until deleted). */
-  readonly consumers: number;
-}
-
-/** The state of a stream, read at one instant (see `StreamQueue.stats`). */
-export interface QueueStats {
-  /** Entries in the stream (acknowledged ones included until trimmed). */
-  readonly length: number;
-  /** Retries waiting for their backoff. */
-  readonly delayed: number;
-  /** Dead letters. */
-  readonly dead: number;
-  readonly groups: readonly GroupStats[];
-}
-
-/** Outcome of `health`. */
-export interface QueueHealth {
-  /** True when Redis answered and no threshold was exceeded. */
-  readonly healthy: boolean;
-  /** What is wrong, one line each (empty when healthy). */
-  readonly problems: readonly string[];
-  /** The stats the check was made on (absent when Redis did not answer). */
-  readonly stats?: QueueStats;
-}
-
-/** A message in the dead-letter stream. */
-export interface DeadLetter<Message> {
-  /** Its id in the dead-letter stream (pass it to `replay`). */
-  readonly id: string;
-  /** The message, or `undefined` when it no longer decodes or fails the schema (see `invalid`). */
-  readonly message: Message | undefined;
-  /** The stored JSON of the message. */
-  readonly data: string;
-  /** Why it was dead-lettered: `max-deliveries` or `invalid`. */
-  readonly reason: string;
-  /** The last attempt's error. */
-  readonly error: string;
-  /** Attempts made. */
-  readonly attempts: number;
-  /** The consumer group it failed in. */
-  readonly group: string;
-  /** Id of the message's first entry in the stream. */
-  readonly originalId: string;
-  /** When it was dead-lettered (ms since the epoch, Redis clock). */
-  readonly deadAt: number;
-  /** Why `message` is undefined, when it is. */
-  readonly invalid?: string;
-}
-
-/** The dead letters of a stream: list, replay, purge. */
-export interface DeadLetters<Message> {
-  /** Dead letters, oldest first. */
-  list(options?: ListDeadOptions): Promise<DeadLetter<Message>[]>;
-  /** One dead letter by its id, or null. */
-  get(id: string): Promise<DeadLetter<Message> | null>;
-  /** How many dead letters there are. */
-  count(): Promise<number>;
-  /**
-   * Puts a dead letter back on the stream for the group it failed in, with a
-   * fresh attempt count, and removes it from the dead letters (atomically).
-   * @returns the new stream entry id, or null when there is no such dead letter.
-   */
-  replay(id: string): Promise<string | null>;
-  /** Deletes every dead letter; returns how many there were. */
-  purge(): Promise<number>;
 }
 
 /**
@@ -185,9 +95,9 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
   /** @internal */
   readonly call: CallOptions | undefined;
   private addedSinceTrim = 0;
-  /** Adds waiting for the end of the current tick, to go out as one pipeline. */
-  private pendingAdds: PendingAdd[] | undefined;
   private autoTrimming = false;
+  /** Single adds, sent one pipeline per tick. */
+  private readonly adds: XaddBatcher;
 
   constructor(options: StreamQueueOptions<Schema>) {
     // An evicted stream loses messages; an evicted delayed set loses retries: warn once if the server may.
@@ -200,7 +110,8 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
     this.namespace = this.keys.namespace;
     this.stream = this.options.stream;
     this.events = new TelemetryEmitter<QueueEvents>('queue');
-    this.deadLetters = this.createDeadLetters();
+    this.adds = new XaddBatcher(this.driver, this.keys.stream, this.call);
+    this.deadLetters = createDeadLetters<MessageOf<Schema>>(this);
   }
 
   /**
@@ -228,7 +139,7 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
     try {
       if (idempotencyKey === undefined) {
         added = 1;
-        id = await this.xadd(data, explicitId ?? '*');
+        id = await this.adds.add(data, explicitId ?? '*');
       } else {
         [added, id] = await this.driver.script(
           addMessage,
@@ -356,51 +267,6 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
     return results;
   }
 
-  /**
-   * One XADD, sent together with the other adds of the same tick as one
-   * pipeline: one socket write for many adds (what ioredis's auto-pipelining
-   * does, without asking for it on the user's client). Each add still gets
-   * its own id or error, in order.
-   */
-  private xadd(data: string, id: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      if (this.pendingAdds === undefined) {
-        this.pendingAdds = [];
-        queueMicrotask(() => this.flushAdds());
-      }
-      this.pendingAdds.push({ data, id, resolve, reject });
-    });
-  }
-
-  private flushAdds(): void {
-    const batch = this.pendingAdds ?? [];
-    this.pendingAdds = undefined;
-    if (batch.length === 1) {
-      const [only] = batch as [PendingAdd];
-      this.driver
-        .command<string>('XADD', [this.keys.stream, only.id, 'd', only.data], this.call)
-        .then(only.resolve, only.reject);
-      return;
-    }
-    this.driver
-      .pipeline(
-        batch.map(({ data, id }) => ['XADD', this.keys.stream, id, 'd', data] as const),
-        this.call,
-      )
-      .then(
-        (replies) => {
-          replies.forEach(([error, reply], index) => {
-            const add = batch[index] as PendingAdd;
-            if (error) add.reject(error);
-            else add.resolve(String(reply));
-          });
-        },
-        (error: unknown) => {
-          for (const add of batch) add.reject(error);
-        },
-      );
-  }
-
   /** Counts entries added by this instance and runs the automatic trim every `trim.every` of them. */
   private async countAdded(count: number): Promise<void> {
     const auto = this.options.trim;
@@ -467,31 +333,7 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
    * ```
    */
   async stats(): Promise<QueueStats> {
-    const [now, length, delayed, dead, groups] = await this.driver.script(
-      readStats,
-      [this.keys.stream, this.keys.delayed, this.keys.dead],
-      [statsSample],
-      this.call,
-    );
-    return {
-      length,
-      delayed,
-      dead,
-      groups: groups.map(([name, pending, lag, oldest, histogram, consumers]) => {
-        const deliveries: Record<number, number> = {};
-        for (let index = 0; index + 1 < histogram.length; index += 2) {
-          deliveries[Number(histogram[index])] = Number(histogram[index + 1]);
-        }
-        return {
-          name: String(name),
-          pending: Number(pending),
-          lag: Number(lag) < 0 ? null : Number(lag),
-          oldestPendingMs: oldest === '' ? null : Math.max(0, now - Number(oldest.split('-')[0])),
-          deliveries,
-          consumers: Number(consumers),
-        };
-      }),
-    };
+    return readQueueStats(this.driver, this.keys, this.call);
   }
 
   /**
@@ -510,29 +352,8 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
    * ```
    */
   async health(options?: HealthOptions): Promise<QueueHealth> {
-    const { maxPendingAge, maxLag, maxDead } = parseOptions(healthOptionsSchema, options ?? {}, 'StreamQueue.health()');
-    let stats: QueueStats;
-    try {
-      stats = await this.stats();
-    } catch (error) {
-      return {
-        healthy: false,
-        problems: [`Redis did not answer: ${error instanceof Error ? error.message : String(error)}`],
-      };
-    }
-    const problems: string[] = [];
-    for (const group of stats.groups) {
-      if (group.oldestPendingMs !== null && group.oldestPendingMs > maxPendingAge) {
-        problems.push(
-          `group ${group.name}: oldest pending entry is ${group.oldestPendingMs} ms old (max ${maxPendingAge})`,
-        );
-      }
-      if (maxLag !== undefined && group.lag !== null && group.lag > maxLag) {
-        problems.push(`group ${group.name}: ${group.lag} entries not read yet (max ${maxLag})`);
-      }
-    }
-    if (stats.dead > maxDead) problems.push(`${stats.dead} dead letters (max ${maxDead})`);
-    return { healthy: problems.length === 0, problems, stats };
+    const thresholds = parseOptions(healthOptionsSchema, options ?? {}, 'StreamQueue.health()');
+    return assessHealth(() => this.stats(), thresholds);
   }
 
   /**
@@ -562,58 +383,5 @@ export class StreamQueue<Schema extends MessageSchema | undefined = undefined> {
   /** @internal Decodes an entry's data with the schema. */
   decode(data: string | undefined): ReturnType<typeof decodeMessage> {
     return decodeMessage(this.options.schema, data);
-  }
-
-  private deadLetter(id: string, raw: RawFields): DeadLetter<MessageOf<Schema>> {
-    const fields = fieldMap(raw);
-    const data = fields.get('d') ?? '';
-    const decoded = this.decode(data);
-    return {
-      id,
-      message: decoded.ok ? (decoded.message as MessageOf<Schema>) : undefined,
-      data,
-      reason: fields.get('r') ?? '',
-      error: fields.get('e') ?? '',
-      attempts: Number(fields.get('n') ?? 0),
-      group: fields.get('g') ?? '',
-      originalId: fields.get('o') ?? '',
-      deadAt: Number(fields.get('t') ?? 0),
-      ...(decoded.ok ? {} : { invalid: decoded.error }),
-    };
-  }
-
-  private createDeadLetters(): DeadLetters<MessageOf<Schema>> {
-    const context = 'StreamQueue.deadLetters';
-    return {
-      list: async (options) => {
-        const { count, after } = parseOptions(listDeadOptionsSchema, options ?? {}, `${context}.list()`);
-        const start: RedisArg = after === undefined ? '-' : `(${after}`;
-        const entries = await this.driver.command<[string, RawFields][]>(
-          'XRANGE',
-          [this.keys.dead, start, '+', 'COUNT', count],
-          this.call,
-        );
-        return entries.map(([id, raw]) => this.deadLetter(id, raw));
-      },
-      get: async (id) => {
-        checkEntryId(id, `${context}.get()`);
-        const [entry] = await this.driver.command<[string, RawFields][]>('XRANGE', [this.keys.dead, id, id], this.call);
-        return entry ? this.deadLetter(entry[0], entry[1]) : null;
-      },
-      count: () => this.driver.command<number>('XLEN', [this.keys.dead], this.call),
-      replay: async (id) => {
-        if (typeof id !== 'string' || !/^\d+-\d+$/.test(id)) {
-          throw new InvalidOptionsError(
-            [{ path: 'id', message: 'must be a stream entry id such as "1700000000000-0"' }],
-            {
-              context: `${context}.replay()`,
-            },
-          );
-        }
-        const reply = await this.driver.script(replayDead, [this.keys.stream, this.keys.dead], [id], this.call);
-        return typeof reply === 'string' ? reply : null;
-      },
-      purge: () => this.driver.script(purgeDead, [this.keys.dead], [], this.call),
-    };
   }
 }
