@@ -1,9 +1,14 @@
+/**
+ * `Consumer`, one running member of a consumer group: the read loop, the
+ * handler runs with their slots, failures (retry, throttle, dead letter),
+ * claiming stuck messages and renewing its own claims, and graceful stop.
+ * Reading, acking and retry promotion are in their own files beside it.
+ */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   type CallOptions,
   driverFor,
-  isCluster,
   parseOptions,
   type RedisConnection,
   type RedisDriver,
@@ -12,8 +17,11 @@ import {
 import type { QueueEvents } from '../events.js';
 import type { MessageSchema, ResolvedConsumeOptions, StopOptions } from '../options.js';
 import { stopOptionsSchema } from '../options.js';
+import { AckBatcher } from './ack-batcher.js';
+import { duplicateForBlocking, streamEntries } from './blocking-read.js';
 import { fieldOf } from './entry-fields.js';
-import { claimStuck, extendClaims, failMessage, promoteDue, type RawFields, retireConsumer } from './scripts.js';
+import { RetryPromoter } from './retry-promoter.js';
+import { claimStuck, extendClaims, failMessage, type RawFields, retireConsumer } from './scripts.js';
 import type { StreamQueue } from './stream-queue.js';
 
 /** What a handler learns about the message besides its content. */
@@ -48,8 +56,6 @@ export interface StopResult {
 const maxErrorLength = 4_096;
 /** Pause after a failed read, so a Redis outage is not a busy loop. */
 const readRetryMs = 250;
-/** Most entries moved per promote call; more are moved by the next call right away. */
-const promoteBatch = 100;
 /** Most ids renewed per heartbeat call. */
 const heartbeatBatch = 500;
 
@@ -61,51 +67,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function errorText(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.length > maxErrorLength ? text.slice(0, maxErrorLength) : text;
-}
-
-type Entry = [id: string, fields: RawFields | null];
-
-/** The acks of one tick: one XACK, one promise, and the `processed` events to emit once it succeeded. */
-interface AckBatch {
-  readonly ids: string[];
-  readonly processed: { attempt: number; durationMs: number }[];
-  readonly done: Promise<boolean>;
-  resolve(ok: boolean): void;
-}
-
-/**
- * The entries of an XREADGROUP reply of one stream, whatever its shape: RESP2
- * `[[key, entries]]`, RESP3's map (an object, or `[key, entries]` flattened).
- */
-function streamEntries(reply: unknown): Entry[] {
-  if (reply === null || reply === undefined) return [];
-  if (Array.isArray(reply)) {
-    if (reply.length === 0) return [];
-    if (typeof reply[0] === 'string' || Buffer.isBuffer(reply[0])) {
-      const entries: Entry[] = [];
-      for (let index = 1; index < reply.length; index += 2) entries.push(...(reply[index] as Entry[]));
-      return entries;
-    }
-    return (reply as [string, Entry[]][]).flatMap(([, entries]) => entries ?? []);
-  }
-  if (typeof reply === 'object') return Object.values(reply as Record<string, Entry[]>).flat();
-  return [];
-}
-
-/**
- * A blocking read needs its own connection, and that connection must not time
- * out a read that is meant to wait `blockMs`: the command timeout is dropped
- * and each read gets its own deadline instead.
- */
-function duplicateForBlocking(redis: RedisConnection): RedisConnection {
-  const connection = isCluster(redis)
-    ? (redis.duplicate as (nodes: unknown[], options: object) => RedisConnection).call(redis, [], {
-        redisOptions: { commandTimeout: undefined },
-      })
-    : (redis.duplicate as (options: object) => RedisConnection).call(redis, { commandTimeout: undefined });
-  // Errors surface through the reads; without a listener ioredis would print them.
-  connection.on('error', () => {});
-  return connection;
 }
 
 /**
@@ -137,22 +98,19 @@ export class Consumer<Message> {
   private readonly connection: RedisConnection;
   private readonly blocking: RedisDriver;
   private readonly inflight = new Map<string, Promise<void>>();
-  /** Acks of finished handlers still on their way: their slots are free already; stop() waits for them. */
-  private readonly settling = new Set<Promise<void>>();
   private wakeScheduled = false;
   private readonly lost = new Set<string>();
   private slotWaiters: (() => void)[] = [];
   private running = true;
   private stopping: Promise<StopResult> | undefined;
   private readonly loopDone: Promise<void>;
-  private promoteTimer: NodeJS.Timeout | undefined;
-  private promoteAt = Number.POSITIVE_INFINITY;
-  private promoting = false;
+  /** Moves this group's due retries back onto the stream. */
+  private readonly promoter: RetryPromoter;
   private claimTimer: NodeJS.Timeout | undefined;
   private claimCursor = '0-0';
   private groupCreated = false;
-  /** Ids to acknowledge at the end of this tick, and the one promise all their callers wait on. */
-  private acks: AckBatch | undefined;
+  /** Acknowledges finished messages, one XACK per tick. */
+  private readonly acks: AckBatcher;
   private heartbeatTimer: NodeJS.Timeout | undefined;
 
   /** @internal Use `StreamQueue.consume`. */
@@ -171,6 +129,9 @@ export class Consumer<Message> {
     this.call = queue.call;
     this.connection = duplicateForBlocking(queue.options.redis);
     this.blocking = driverFor(this.connection);
+    const reportError = this.reportError.bind(this);
+    this.acks = new AckBatcher(queue, this.group, reportError);
+    this.promoter = new RetryPromoter(queue, options.promoteInterval, () => this.running, reportError);
     let markReady: () => void = () => {};
     this.ready = new Promise((resolve) => {
       markReady = resolve;
@@ -207,7 +168,7 @@ export class Consumer<Message> {
 
   private async shutdown(deadlineMs: number): Promise<StopResult> {
     this.running = false;
-    clearTimeout(this.promoteTimer);
+    this.promoter.cancel();
     clearTimeout(this.claimTimer);
     this.wakeSlotWaiters();
     this.connection.disconnect();
@@ -220,7 +181,7 @@ export class Consumer<Message> {
     await Promise.race([Promise.allSettled(tasks), deadline]);
     clearTimeout(timer);
     // Acks already sent are bounded by the call timeout; waiting for them keeps "finished" true to its word.
-    await Promise.allSettled([...this.settling]);
+    await Promise.allSettled([...this.acks.settling]);
     clearInterval(this.heartbeatTimer);
     const unfinished = this.inflight.size;
     if (unfinished === 0 && this.groupCreated) {
@@ -236,7 +197,7 @@ export class Consumer<Message> {
     try {
       if (!(await this.ensureGroup()) || !this.running) return;
       markReady();
-      this.schedulePromote(0);
+      this.promoter.schedule(0);
       this.scheduleClaim(0);
       const heartbeatMs = Math.max(5, Math.floor(this.options.visibilityTimeout / 3));
       this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatMs);
@@ -330,7 +291,7 @@ export class Consumer<Message> {
       const target = fieldOf(raw, 'g');
       if (target !== undefined && target !== '' && target !== this.group) {
         // A retry or replay meant for another group of this stream: this group handled the message already.
-        await this.ack(id);
+        await this.acks.ack(id);
         return;
       }
       const decoded = this.queue.decode(fieldOf(raw, 'd'));
@@ -371,7 +332,7 @@ export class Consumer<Message> {
       if (permit) await this.release(permit);
       const durationMs = performance.now() - started;
       // The slot is free once the handler is done: the next read need not wait for this ack's round trip.
-      void this.ack(id, { attempt, durationMs });
+      void this.acks.ack(id, { attempt, durationMs });
     } finally {
       this.inflight.delete(id);
       this.lost.delete(id);
@@ -387,53 +348,6 @@ export class Consumer<Message> {
       // The lease expires by itself.
       this.reportError('throttle', error);
     }
-  }
-
-  /**
-   * Acknowledges an entry. Acks of handlers that finish in the same tick go
-   * out as one XACK with many ids: one round trip instead of one per message.
-   */
-  private ack(id: string, processed?: { attempt: number; durationMs: number }): Promise<boolean> {
-    let batch = this.acks;
-    if (batch === undefined) {
-      let resolve: (ok: boolean) => void = () => {};
-      const done = new Promise<boolean>((r) => {
-        resolve = r;
-      });
-      const created: AckBatch = { ids: [], processed: [], done, resolve };
-      batch = created;
-      this.acks = created;
-      // stop() waits for acks on their way, whose handlers no longer hold a slot.
-      const settled = done.then(() => {
-        this.settling.delete(settled);
-      });
-      this.settling.add(settled);
-      setImmediate(() => void this.flushAcks());
-    }
-    batch.ids.push(id);
-    if (processed) batch.processed.push(processed);
-    return batch.done;
-  }
-
-  private async flushAcks(): Promise<void> {
-    const batch = this.acks;
-    this.acks = undefined;
-    if (batch === undefined) return;
-    let ok = true;
-    try {
-      await this.driver.command('XACK', [this.queue.keys.stream, this.group, ...batch.ids], this.call);
-    } catch (error) {
-      // Left pending: another consumer claims them after the visibility timeout and runs them again (at least once).
-      this.reportError('ack', error, batch.ids);
-      ok = false;
-    }
-    if (ok && this.events.listens('processed')) {
-      const { stream } = this.queue;
-      for (const { attempt, durationMs } of batch.processed) {
-        this.events.emit('processed', { stream, group: this.group, attempt, durationMs });
-      }
-    }
-    batch.resolve(ok);
   }
 
   private async fail(id: string, error: string, reason: string): Promise<void> {
@@ -470,57 +384,16 @@ export class Consumer<Message> {
     if (status === 'retry') {
       const delayMs = Number(detail);
       this.events.emit('retried', { ...base, attempt: attempts, delayMs, error });
-      this.schedulePromote(delayMs);
+      this.promoter.schedule(delayMs);
     } else if (status === 'throttled') {
       const delayMs = Number(detail);
       this.events.emit('throttled', { ...base, delayMs });
-      this.schedulePromote(delayMs);
+      this.promoter.schedule(delayMs);
     } else if (status === 'dead') {
       this.events.emit('dead-lettered', { ...base, attempts, reason: reason || 'max-deliveries', error });
     } else if (status === 'lost') {
       this.events.emit('claim-lost', { ...base, consumer: this.name, id });
     }
-  }
-
-  /** Runs the promoter in `ms` unless it already runs sooner. */
-  private schedulePromote(ms: number): void {
-    if (!this.running) return;
-    const at = Date.now() + ms;
-    if (this.promoteTimer !== undefined && at >= this.promoteAt) return;
-    clearTimeout(this.promoteTimer);
-    this.promoteAt = at;
-    this.promoteTimer = setTimeout(() => {
-      this.promoteTimer = undefined;
-      this.promoteAt = Number.POSITIVE_INFINITY;
-      void this.promote();
-    }, ms);
-  }
-
-  private async promote(): Promise<void> {
-    if (this.promoting || !this.running) return;
-    this.promoting = true;
-    const { keys } = this.queue;
-    let next = this.options.promoteInterval;
-    try {
-      for (;;) {
-        const [moved, wait] = await this.driver.script(
-          promoteDue,
-          [keys.stream, keys.delayed, keys.delayedData],
-          [promoteBatch],
-          this.call,
-        );
-        if (moved > 0) this.events.emit('promoted', { stream: this.queue.stream, count: moved });
-        if (moved < promoteBatch || !this.running) {
-          if (wait >= 0) next = Math.min(next, wait);
-          break;
-        }
-      }
-    } catch (error) {
-      this.reportError('promote', error);
-    } finally {
-      this.promoting = false;
-    }
-    this.schedulePromote(next);
   }
 
   private scheduleClaim(ms: number): void {
