@@ -14,7 +14,14 @@ import { CircuitBreaker } from './circuit-breaker.js';
 import type { CacheEvents } from './events.js';
 import { InvalidationBus } from './invalidation-bus.js';
 import { type MemoryEntry, MemoryTier } from './memory-tier.js';
-import type { GetOrSetOptions, getOrSetOptionsSchema, ResolvedCacheOptions, writeOptionsSchema } from './options.js';
+import {
+  copiesOf,
+  type GetOrSetOptions,
+  type getOrSetOptionsSchema,
+  memoryOf,
+  type ResolvedCacheOptions,
+  type writeOptionsSchema,
+} from './options.js';
 import { ReplicaKeys, VersionFloors } from './replicas.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
 import type { WriteBehindLog } from './write-behind.js';
@@ -54,11 +61,15 @@ export class CacheContext {
   readonly breaker: CircuitBreaker;
   readonly events: TelemetryEmitter<CacheEvents>;
   readonly defaults: CallSettings;
+  /** The memory tier's own ttl, if it has one. */
+  private readonly memoryTtl: number | undefined;
   closed = false;
 
   constructor(options: ResolvedCacheOptions, writeLog: WriteBehindLog | undefined) {
     this.options = options;
-    const { schema, schemaVersion, l1, hotKeys, replicas, readRedis } = options;
+    const { schema, schemaVersion, hotKeys, readRedis } = options;
+    const memory = memoryOf(options);
+    const copies = copiesOf(options).count;
     const version = schemaVersion !== undefined ? `v${schemaVersion}` : schema ? 'v1' : undefined;
     // Write-behind keeps each key under its partition stream's hash tag (see write-behind.ts).
     this.keys = new CacheKeys(options.namespace, version, writeLog?.streamOf);
@@ -70,11 +81,15 @@ export class CacheContext {
     this.events = new TelemetryEmitter<CacheEvents>('cache');
     const maxPinned = hotKeys === false || hotKeys.pin === false ? 0 : hotKeys.pin.maxEntries;
     this.memory =
-      l1 || maxPinned > 0
-        ? new MemoryTier(l1 ? { maxEntries: l1.maxEntries, maxBytes: l1.maxBytes, ttl: l1.ttl } : undefined, maxPinned)
+      memory || maxPinned > 0
+        ? new MemoryTier(
+            memory ? { maxEntries: memory.maxEntries, maxBytes: memory.maxBytes, ttl: memory.ttl } : undefined,
+            maxPinned,
+          )
         : undefined;
+    this.memoryTtl = memory ? memory.ttl : undefined;
     this.readDriver = readRedis ? driverFor(readRedis) : this.driver;
-    this.replicaKeys = replicas > 0 ? new ReplicaKeys(this.keys.namespace, version, replicas) : undefined;
+    this.replicaKeys = copies > 0 ? new ReplicaKeys(this.keys.namespace, version, copies) : undefined;
     this.floors = this.replicaKeys || readRedis ? new VersionFloors() : undefined;
     this.bus = new InvalidationBus(options.redis, this.driver.timeoutMs, this.keys.channel, {
       key: (redisKey, written) => {
@@ -132,9 +147,9 @@ export class CacheContext {
   /** Keeps an entry in the memory tier, once invalidations are sure to arrive. */
   remember(key: string, entry: MemoryEntry, size: number, now: number): void {
     if (!this.memory || !this.bus.ready || this.closed) return;
-    const { l1 } = this.options;
+    const ttl = this.memoryTtl;
     const lifetime = entry.staleUntil - now;
-    this.memory.set(key, entry, size, l1 && l1.ttl !== undefined ? Math.min(l1.ttl, lifetime) : lifetime);
+    this.memory.set(key, entry, size, ttl !== undefined ? Math.min(ttl, lifetime) : lifetime);
   }
 
   /** One call's settings: the defaults, or its options parsed with `schema` (nothing is sent when they are bad). */

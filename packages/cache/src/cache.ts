@@ -11,6 +11,7 @@ import type { Loader, ManyLoader } from './loader.js';
 import {
   type CacheOptions,
   cacheOptionsSchema,
+  copiesOf,
   type GetOrSetOptions,
   getOrSetOptionsSchema,
   keySchema,
@@ -51,10 +52,10 @@ export type ValueOf<Schema> = Schema extends StandardSchema ? OutputOf<Schema> :
  *   with a backoff, and a soft loader timeout; a hard timeout aborts loads.
  * - **Redis trouble**: a bounded timeout per call and a circuit breaker; a
  *   `getOrSet` then falls back to the loader, never hangs.
- * - **L1**: `l1: { maxEntries, maxBytes }` keeps values in memory, kept
+ * - **Memory tier**: `memory: { maxEntries, maxBytes }` keeps values in memory, kept
  *   coherent by versioned invalidations over pub/sub.
  * - **Hot keys**: `hotKeys` detects them and pins them in memory;
- *   `replicas: N` spreads a key's reads over N copies on every master;
+ *   `copies: N` spreads a key's reads over N copies on every master;
  *   `readRedis` serves reads from cluster replicas. Version floors keep an
  *   instance from ever reading back an older value.
  * - **Tags** (`set(..., { tags })`, `invalidateTags`), `clear()`, negative
@@ -62,7 +63,7 @@ export type ValueOf<Schema> = Schema extends StandardSchema ? OutputOf<Schema> :
  *
  * @example
  * ```ts
- * const users = new Cache({ redis, namespace: 'users', ttl: '5m', grace: '1h', l1: { maxEntries: 10_000 } })
+ * const users = new Cache({ redis, namespace: 'users', ttl: '5m', grace: '1h', memory: { maxEntries: 10_000 } })
  * const user = await users.getOrSet(`user:${id}`, () => db.users.find(id), { tags: [`team:${teamId}`] })
  * await users.invalidateTags([`team:${teamId}`])
  * ```
@@ -85,12 +86,13 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
 
   constructor(options: CacheOptions<Schema>) {
     this.options = parseOptions(cacheOptionsSchema, options, 'Cache');
-    if (this.options.replicas > 0 && this.options.writeBehind !== false) {
+    const copies = copiesOf(this.options);
+    if (copies.count > 0 && this.options.writeBehind !== false) {
       // Write-behind writes the primary entry in its own script: copies would keep older values.
       throw new InvalidOptionsError(
         [
           {
-            path: 'replicas',
+            path: copies.option,
             message: 'cannot be combined with writeBehind (its writes reach the primary entry only)',
           },
         ],
@@ -466,7 +468,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
 
   /**
    * Resolves once the memory tier's invalidation subscription is confirmed
-   * (values are kept in memory only from then on); at once without `l1`.
+   * (values are kept in memory only from then on); at once without `memory`.
    * Never rejects: while Redis is unreachable the tier simply stays empty.
    */
   async ready(): Promise<void> {

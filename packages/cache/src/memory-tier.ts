@@ -17,7 +17,7 @@ export interface MemoryEntry {
 /** How long an invalidation's version is remembered, to refuse older values read before it arrived. */
 const floorMs = 30_000;
 
-/** Options of the LRU part of the memory tier (the namespace's `l1`). */
+/** Options of the LRU part of the memory tier (the cache's `memory` option). */
 export interface MemoryTierOptions {
   readonly maxEntries: number;
   readonly maxBytes: number;

@@ -82,6 +82,26 @@ const refreshAheadSchema = z.union(
   { message: 'must be false, { fraction } or { beta }' },
 );
 
+const memoryTierSchema = z.union([
+  z.literal(false),
+  z
+    .object({
+      /** Most entries kept. @default 10000 */
+      maxEntries: z.number().int().min(1).default(10_000),
+      /** Most bytes of serialized values kept. @default 64 MiB */
+      maxBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(64 * 1024 * 1024),
+      /** Longest an entry stays in memory (also bounded by its freshness). @default the entry's ttl */
+      ttl: duration(1).optional(),
+    })
+    .strict(),
+]);
+
+const copiesSchema = z.number().int().min(0).max(64);
+
 /** Options of `new Cache()`. */
 export const cacheOptionsSchema = z
   .object({
@@ -121,25 +141,9 @@ export const cacheOptionsSchema = z
      */
     lockWait: duration(0, 10 * 60_000).default(5_000),
     /** In-memory tier in front of Redis, kept coherent across processes over pub/sub. @default false */
-    l1: z
-      .union([
-        z.literal(false),
-        z
-          .object({
-            /** Most entries kept. @default 10000 */
-            maxEntries: z.number().int().min(1).default(10_000),
-            /** Most bytes of serialized values kept. @default 64 MiB */
-            maxBytes: z
-              .number()
-              .int()
-              .min(1)
-              .default(64 * 1024 * 1024),
-            /** Longest an entry stays in memory (also bounded by its freshness). @default the entry's ttl */
-            ttl: duration(1).optional(),
-          })
-          .strict(),
-      ])
-      .default(false),
+    memory: memoryTierSchema.optional(),
+    /** @deprecated The old name of `memory`. */
+    l1: memoryTierSchema.optional(),
     /**
      * Hot-key detection: every read is counted in a HotKeyDetector
      * (@redkit/hotkeys: count-min sketch + top-K over the last `window`);
@@ -152,8 +156,8 @@ export const cacheOptionsSchema = z
         z.literal(false),
         hotKeyDetectorOptionsSchema.extend({
           /**
-           * Keep hot keys in memory while they are hot, outside the `l1` LRU
-           * (and even without `l1`), invalidated like `l1` entries.
+           * Keep hot keys in memory while they are hot, outside the `memory` LRU
+           * (and even without `memory`), invalidated like its entries.
            * `false` only detects. @default { maxEntries: 64 }
            */
           pin: z
@@ -171,12 +175,14 @@ export const cacheOptionsSchema = z
       ])
       .default(false),
     /**
-     * Key replication for hot keys on a cluster: every write also stores this
+     * Copies of each key for hot keys on a cluster: every write also stores this
      * many copies, under hash tags spread over the slot space (one per 1/N of
      * it, so a multiple of the master count spreads them evenly), and reads
      * pick a copy at random. Costs N + 1 writes per set or delete. 0 = off. @default 0
      */
-    replicas: z.number().int().min(0).max(64).default(0),
+    copies: copiesSchema.optional(),
+    /** @deprecated The old name of `copies` (copies of a key, not Redis replicas: those are `readRedis`). */
+    replicas: copiesSchema.optional(),
     /**
      * A second client that reads (GET, MGET) go to, e.g. a Cluster client
      * with `scaleReads: 'slave'` so reads are served by replicas. Writes,
@@ -217,7 +223,37 @@ export const cacheOptionsSchema = z
      */
     writeBehind: z.union([z.literal(false), writeBehindSchema]).default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((options, context) => {
+    // An old name and its new one together would leave it unclear which one counts.
+    for (const [old, current] of renamedOptions) {
+      if (options[old] !== undefined && options[current] !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: [old],
+          message: `is the old name of ${current}: give only one of them`,
+        });
+      }
+    }
+  });
+
+/** Options renamed so each term has one meaning: [old name, new name]. The old names still work. */
+const renamedOptions = [
+  ['l1', 'memory'],
+  ['replicas', 'copies'],
+] as const;
+
+/** The memory tier's options (`memory`, or its old name `l1`), or false. */
+export function memoryOf(options: ResolvedCacheOptions): MemoryTierSettings | false {
+  return options.memory ?? options.l1 ?? false;
+}
+export type MemoryTierSettings = Exclude<z.output<typeof memoryTierSchema>, false>;
+
+/** The number of copies of each key (`copies`, or its old name `replicas`), and the name the caller gave it. */
+export function copiesOf(options: ResolvedCacheOptions): { count: number; option: 'copies' | 'replicas' } {
+  if (options.copies !== undefined) return { count: options.copies, option: 'copies' };
+  return { count: options.replicas ?? 0, option: 'replicas' };
+}
 
 /** Options of `new Cache()`; `schema` types the values. */
 export type CacheOptions<Schema extends StandardSchema | undefined = undefined> = TypedSchemaOptions<
