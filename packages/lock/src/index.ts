@@ -10,6 +10,7 @@ export {
 } from './errors.js';
 export type { FencedAcquired, LockEvents } from './events.js';
 export type { FencedLock, Lock, LockLostReason, ReleaseStatus } from './lock.js';
+export { hashTagOf } from './machinery/resources.js';
 export { Mutex } from './mutex.js';
 export {
   type AcquireOptions,
@@ -27,6 +28,5 @@ export {
   withLockOptionsSchema,
 } from './options.js';
 export { ReadWriteLock } from './read-write-lock.js';
-export { hashTagOf } from './resources.js';
 export { type RunWithLockOptions, runWithLock } from './run-with-lock.js';
 export { type Permit, Semaphore } from './semaphore.js';

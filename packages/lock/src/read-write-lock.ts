@@ -1,9 +1,10 @@
 import { defineScript, parseOptions, type TelemetryEmitter } from '@redkit/core';
-import { type AcquireSpec, LockEngine } from './engine.js';
 import type { LockEvents } from './events.js';
-import type { LeaseOps } from './held-lock.js';
 import type { FencedLock } from './lock.js';
-import { extendLock, releaseLock } from './lock-scripts.js';
+import { type AcquireSpec, LockEngine } from './machinery/engine.js';
+import type { LeaseOps } from './machinery/held-lock.js';
+import { extendLock, releaseLock } from './machinery/lock-scripts.js';
+import { type ResourceKeys, resourceKeys } from './machinery/resources.js';
 import {
   type AcquireOptions,
   acquireOptionsSchema,
@@ -14,7 +15,6 @@ import {
   type WithLockOptions,
   withLockOptionsSchema,
 } from './options.js';
-import { type ResourceKeys, resourceKeys } from './resources.js';
 import acquireReadLockSource from './scripts/acquire-read-lock.lua';
 import acquireWriteLockSource from './scripts/acquire-write-lock.lua';
 import extendPermitSource from './scripts/extend-permit.lua';

@@ -6,12 +6,14 @@
  */
 
 import { defineScript, driverFor, Keyspace, parseOptions, type TelemetryEmitter, warnIfEvictable } from '@redkit/core';
-import { AcquireLoop, type AcquireSpec, type AttemptReply, busyReply } from './acquire-loop.js';
 import { LockBusyError, type QuorumVotes } from './errors.js';
 import type { LockEvents } from './events.js';
-import type { HeldLock, LeaseOps } from './held-lock.js';
 import type { Lock } from './lock.js';
-import { extendLock, lockKeys, releaseLock } from './lock-scripts.js';
+import { AcquireLoop, type AcquireSpec, type AttemptReply, busyReply } from './machinery/acquire-loop.js';
+import type { HeldLock, LeaseOps } from './machinery/held-lock.js';
+import { extendLock, lockKeys, releaseLock } from './machinery/lock-scripts.js';
+import { Quorum, type QuorumInstance, type Round, type Vote } from './machinery/quorum.js';
+import { type ResourceKeys, resourceKeys } from './machinery/resources.js';
 import {
   addressOf,
   type RedlockAcquireOptions,
@@ -24,8 +26,6 @@ import {
   redlockTryAcquireOptionsSchema,
   redlockWithLockOptionsSchema,
 } from './options.js';
-import { Quorum, type QuorumInstance, type Round, type Vote } from './quorum.js';
-import { type ResourceKeys, resourceKeys } from './resources.js';
 import acquireQuorumLockSource from './scripts/acquire-quorum-lock.lua';
 
 export { type QuorumBusyDetail, QuorumUnavailableError, type QuorumVotes } from './errors.js';

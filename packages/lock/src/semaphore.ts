@@ -1,8 +1,9 @@
 import { defineScript, parseOptions, type TelemetryEmitter } from '@redkit/core';
-import { type AcquireSpec, LockEngine } from './engine.js';
 import type { LockEvents } from './events.js';
-import type { LeaseOps } from './held-lock.js';
 import type { FencedLock } from './lock.js';
+import { type AcquireSpec, LockEngine } from './machinery/engine.js';
+import type { LeaseOps } from './machinery/held-lock.js';
+import { type ResourceKeys, resourceKeys } from './machinery/resources.js';
 import {
   type AcquireOptions,
   acquireOptionsSchema,
@@ -13,7 +14,6 @@ import {
   type WithLockOptions,
   withLockOptionsSchema,
 } from './options.js';
-import { type ResourceKeys, resourceKeys } from './resources.js';
 import acquirePermitSource from './scripts/acquire-permit.lua';
 import countPermitsSource from './scripts/count-permits.lua';
 import extendPermitSource from './scripts/extend-permit.lua';

@@ -124,7 +124,7 @@ const slow = { minDelay: '20s', maxDelay: '40s' } as const;
 
 /**
  * Resolves `all` once `count` pauses between attempts have begun: each pause
- * of @redkit/lock's acquire loop is one timer, set from acquire-loop.ts.
+ * of @redkit/lock's acquire loop is one timer, set from machinery/acquire-loop.ts.
  */
 function pausesOf(count: number): { all: Promise<void> } {
   const original = globalThis.setTimeout;
@@ -142,7 +142,7 @@ function pausesOf(count: number): { all: Promise<void> } {
     // The frame that called setTimeout (ioredis sets timers too, from calls the loop makes).
     const frames = new Error().stack?.split('\n') ?? [];
     const caller = frames[frames.findLastIndex((frame) => frame.includes('@vitest/spy')) + 1];
-    if (caller?.includes('/packages/lock/src/acquire-loop.ts') && ++seen === count) {
+    if (caller?.includes('/packages/lock/src/machinery/acquire-loop.ts') && ++seen === count) {
       spy.mockRestore();
       done();
     }

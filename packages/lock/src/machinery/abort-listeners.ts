@@ -1,3 +1,8 @@
+/**
+ * Shared lock machinery: one `abort` listener per AbortSignal, fanned out to
+ * every waiting acquire that passed it, so many waiters on one signal do not
+ * trip Node's listener-leak warning.
+ */
 /** The callbacks waiting on one signal, and the one listener the signal has on their behalf. */
 interface Fanout {
   readonly callbacks: Set<() => void>;

@@ -1,13 +1,18 @@
+/**
+ * Shared lock machinery: the acquire loop every lock kind (mutex, semaphore,
+ * read-write lock, Redlock) runs: attempts, backoff with jitter, wake-ups,
+ * deadlines, abort and close, handing back a `HeldLock`.
+ */
 import { randomUUID } from 'node:crypto';
 import { parseOptions, RedisUnavailableError, TelemetryEmitter } from '@redkit/core';
 import type { z } from 'zod';
+import { LockBusyError, LockClosedError } from '../errors.js';
+import type { LockEvents } from '../events.js';
+import type { ResolvedLockOptions, withLockOptionsSchema } from '../options.js';
+import { runWithLock } from '../run-with-lock.js';
 import { onAbort } from './abort-listeners.js';
-import { LockBusyError, LockClosedError } from './errors.js';
-import type { LockEvents } from './events.js';
 import { HeldLock, type LeaseOps, type LockContext } from './held-lock.js';
-import type { ResolvedLockOptions, withLockOptionsSchema } from './options.js';
 import type { ResourceKeys } from './resources.js';
-import { runWithLock } from './run-with-lock.js';
 import type { Waiter, WakeUps } from './wake-ups.js';
 
 /**

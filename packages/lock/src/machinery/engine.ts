@@ -1,3 +1,8 @@
+/**
+ * Shared lock machinery: the acquire loop bound to one Redis server or cluster
+ * (driver, key space, wake-ups, replica waits, fencing tokens), which `Mutex`,
+ * `Semaphore` and `ReadWriteLock` build on.
+ */
 import {
   type CallOptions,
   checkReplicaWait,
@@ -7,11 +12,11 @@ import {
   waitForReplicas,
   warnIfEvictable,
 } from '@redkit/core';
+import { LockReplicationError } from '../errors.js';
+import type { FencedAcquired } from '../events.js';
+import type { ResolvedLockOptions } from '../options.js';
 import { AcquireLoop, type AttemptReply, type CallSettings, type AcquireSpec as LoopSpec } from './acquire-loop.js';
-import { LockReplicationError } from './errors.js';
-import type { FencedAcquired } from './events.js';
 import type { HeldLock } from './held-lock.js';
-import type { ResolvedLockOptions } from './options.js';
 import { WakeUps } from './wake-ups.js';
 
 /** How one kind of lock takes its lock on one Redis server or cluster. */

@@ -1,8 +1,12 @@
+/**
+ * Shared lock machinery: the lock a caller holds, whatever its kind: its
+ * validity, its `signal` when lost, extend, release and `Symbol.asyncDispose`.
+ */
 import { type Duration, parseOptions } from '@redkit/core';
-import { LockLostError } from './errors.js';
-import type { LockEvents } from './events.js';
-import type { Lock, LockLostReason, ReleaseStatus } from './lock.js';
-import { extendSchema } from './options.js';
+import { LockLostError } from '../errors.js';
+import type { LockEvents } from '../events.js';
+import type { Lock, LockLostReason, ReleaseStatus } from '../lock.js';
+import { extendSchema } from '../options.js';
 import type { ResourceKeys } from './resources.js';
 
 /** What one kind of lock does in Redis to extend or release a held lock. */

@@ -1,7 +1,11 @@
+/**
+ * Shared lock machinery: the extend and release scripts that several lock
+ * kinds share (mutex, read-write lock, Redlock), and the lock key layout.
+ */
 import { defineScript } from '@redkit/core';
+import extendLockSource from '../scripts/extend-lock.lua';
+import releaseLockSource from '../scripts/release-lock.lua';
 import type { ResourceKeys } from './resources.js';
-import extendLockSource from './scripts/extend-lock.lua';
-import releaseLockSource from './scripts/release-lock.lua';
 
 /**
  * Scripts on plain lock keys (a string holding the holder's token), shared by

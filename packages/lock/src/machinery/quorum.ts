@@ -1,5 +1,9 @@
+/**
+ * Shared lock machinery: one operation sent to every instance of a Redlock
+ * quorum, decided as soon as a majority answers (or can no longer).
+ */
 import { type CallOptions, type RedisDriver, RedisUnavailableError } from '@redkit/core';
-import { QuorumUnavailableError } from './errors.js';
+import { QuorumUnavailableError } from '../errors.js';
 
 /** One independent Redis master of a Redlock quorum. */
 export interface QuorumInstance {

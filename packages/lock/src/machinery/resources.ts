@@ -1,3 +1,8 @@
+/**
+ * Shared lock machinery: resource names checked and turned into cluster-safe
+ * keys, one hash tag per call so a multi-resource lock is one script on one
+ * slot.
+ */
 import { escapeKeyPart, InvalidOptionsError, type Keyspace } from '@redkit/core';
 
 /** Longest resource name accepted, in characters. */

@@ -1,3 +1,7 @@
+/**
+ * Shared lock machinery: pub/sub wake-ups, so a waiter retries as soon as the
+ * lock it waits for is released instead of at its next poll.
+ */
 import type { RedisDriver, Subscriber } from '@redkit/core';
 
 /** One caller waiting for resources to be released. */
