@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { algorithmOf, type MemoryState } from './algorithms/index.js';
+import { algorithmOf } from './algorithms/index.js';
 import type { Decision } from './decision.js';
 import type { Policy } from './options.js';
 
@@ -10,7 +10,7 @@ import type { Policy } from './options.js';
  * clock, to the subjects this process sees (mirror.test.ts compares the two).
  */
 export class MemoryLimiter {
-  private readonly states: LRUCache<string, MemoryState>;
+  private readonly states: LRUCache<string, object>;
   private readonly blocks: LRUCache<string, number>;
 
   constructor(
@@ -22,7 +22,8 @@ export class MemoryLimiter {
     this.blocks = new LRUCache({ max: maxSubjects });
   }
 
-  private state(subject: string, policy: Policy): MemoryState {
+  /** The policy's state for `subject`: each algorithm keeps its own fields in it. */
+  private state(subject: string, policy: Policy): object {
     const key = `${policy.name}\u0000${subject}`;
     let state = this.states.get(key);
     if (!state) {
@@ -63,11 +64,7 @@ export class MemoryLimiter {
   }
 
   release(subject: string, id: string, cost: number): void {
-    for (const policy of this.policies) {
-      if (!algorithmOf(policy).lease) continue;
-      const leases = this.state(subject, policy).leases;
-      for (let unit = 1; unit <= cost; unit++) leases?.delete(`${id}:${unit}`);
-    }
+    for (const policy of this.policies) algorithmOf(policy).release?.(this.state(subject, policy), id, cost);
   }
 
   block(subject: string, durationMs: number): void {

@@ -48,20 +48,6 @@ export interface RefundLua {
   readonly give: string;
 }
 
-/** What the in-process fallback keeps per subject and policy (each algorithm uses its own fields). */
-export interface MemoryState {
-  count?: number;
-  expiresAt?: number;
-  window?: number;
-  current?: number;
-  previous?: number;
-  entries?: number[];
-  tokens?: number;
-  stamp?: number;
-  tat?: number;
-  leases?: Map<string, number>;
-}
-
 /** The in-process mirror of a policy's check-limits Lua: the state now, and after consuming this request. */
 export interface MemoryEvaluation {
   allowed: boolean;
@@ -88,7 +74,7 @@ export interface Quota {
  * share scales it, its check and refund Lua, its in-process fallback and its
  * header quota. Adding an algorithm is one new module and one line there.
  */
-export interface RateLimitAlgorithm<P extends { algorithm: string; name: string }> {
+export interface RateLimitAlgorithm<P extends { algorithm: string; name: string }, State extends object = object> {
   /** Holds leases given back by `release` (concurrency): never consumed by a denied request, never refunded. */
   readonly lease: boolean;
   /** Stores one entry per admitted unit: the check needs the request's id. */
@@ -100,8 +86,13 @@ export interface RateLimitAlgorithm<P extends { algorithm: string; name: string 
   lua(policy: P): PolicyLua;
   /** The refund's Lua; undefined when units are given back otherwise (leases are released). */
   refund(policy: P): RefundLua | undefined;
-  /** The in-process fallback: evaluates the policy on `state` with this process's clock. */
-  evaluate(policy: P, state: MemoryState, now: number, cost: number, id: string): MemoryEvaluation;
+  /**
+   * The in-process fallback: evaluates the policy on `state` (the algorithm's
+   * own, starting as `{}` for a new subject) with this process's clock.
+   */
+  evaluate(policy: P, state: State, now: number, cost: number, id: string): MemoryEvaluation;
+  /** The fallback's release of the leases request `id` took (for algorithms with `lease`). */
+  release?(state: State, id: string, cost: number): void;
   quota(policy: P): Quota;
 }
 

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import {
   clamp0,
   type MemoryEvaluation,
-  type MemoryState,
   num,
   type PolicyLua,
   policyName,
@@ -22,6 +21,11 @@ export const schema = z.object({
 });
 
 type Concurrency = z.output<typeof schema> & { name: string };
+
+/** The fallback's state: each lease's expiry, by lease id. */
+interface State {
+  leases?: Map<string, number>;
+}
 
 /** Concurrency: leases scored by their expiry, so a crashed holder's lease stops counting after its ttl. */
 function lua({ limit, leaseTtl }: Concurrency): PolicyLua {
@@ -49,7 +53,7 @@ if redis.call('PTTL', KEY) < ${T} then redis.call('PEXPIRE', KEY, ${T}) end`,
 
 function evaluate(
   { limit, leaseTtl }: Concurrency,
-  state: MemoryState,
+  state: State,
   now: number,
   cost: number,
   id: string,
@@ -77,7 +81,7 @@ function evaluate(
   };
 }
 
-export const concurrency: RateLimitAlgorithm<Concurrency> = {
+export const concurrency: RateLimitAlgorithm<Concurrency, State> = {
   lease: true,
   needsRequestId: true,
   capacity: (policy) => policy.limit,
@@ -86,6 +90,9 @@ export const concurrency: RateLimitAlgorithm<Concurrency> = {
   // Slots come back by releasing the lease, not by a refund.
   refund: () => undefined,
   evaluate,
+  release: (state, id, cost) => {
+    for (let unit = 1; unit <= cost; unit++) state.leases?.delete(`${id}:${unit}`);
+  },
   // Requests in flight at once have no window.
   quota: (policy) => ({ quota: policy.limit, windowSeconds: undefined }),
 };

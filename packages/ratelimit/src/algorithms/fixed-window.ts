@@ -2,7 +2,6 @@ import { z } from 'zod';
 import {
   clamp0,
   type MemoryEvaluation,
-  type MemoryState,
   num,
   type PolicyLua,
   policyName,
@@ -28,6 +27,12 @@ export const schema = z.object({
 });
 
 type FixedWindow = z.output<typeof schema> & { name: string };
+
+/** The fallback's state: the window's count and when it ends. */
+interface State {
+  count?: number;
+  expiresAt?: number;
+}
 
 /**
  * A counter per window. When consuming it counts first and takes the count
@@ -64,7 +69,7 @@ local allowed$ = count$ + cost <= ${L}`,
   };
 }
 
-function evaluate(policy: FixedWindow, state: MemoryState, now: number, cost: number): MemoryEvaluation {
+function evaluate(policy: FixedWindow, state: State, now: number, cost: number): MemoryEvaluation {
   const { limit, window } = policy;
   const live = state.expiresAt !== undefined && now < state.expiresAt;
   const count = live ? (state.count ?? 0) : 0;
@@ -87,7 +92,7 @@ function evaluate(policy: FixedWindow, state: MemoryState, now: number, cost: nu
   };
 }
 
-export const fixedWindow: RateLimitAlgorithm<FixedWindow> = {
+export const fixedWindow: RateLimitAlgorithm<FixedWindow, State> = {
   lease: false,
   needsRequestId: false,
   capacity: (policy) => policy.limit,

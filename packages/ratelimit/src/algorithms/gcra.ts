@@ -5,7 +5,6 @@ import {
   luaCeil,
   luaFloor,
   type MemoryEvaluation,
-  type MemoryState,
   num,
   type PolicyLua,
   policyName,
@@ -27,6 +26,11 @@ export const schema = z.object({
 });
 
 type Gcra = z.output<typeof schema> & { name: string };
+
+/** The fallback's state: the theoretical arrival time. */
+interface State {
+  tat?: number;
+}
 
 /**
  * GCRA: the theoretical arrival time (TAT) moves one emission interval per
@@ -53,7 +57,7 @@ local allowed$ = new_tat$ - ${span} <= now`,
   };
 }
 
-function evaluate({ limit, period, burst }: Gcra, state: MemoryState, now: number, cost: number): MemoryEvaluation {
+function evaluate({ limit, period, burst }: Gcra, state: State, now: number, cost: number): MemoryEvaluation {
   const interval = period / limit;
   const tat = Math.max(state.tat ?? 0, now);
   const newTat = tat + interval * cost;
@@ -74,7 +78,7 @@ function evaluate({ limit, period, burst }: Gcra, state: MemoryState, now: numbe
   };
 }
 
-export const gcra: RateLimitAlgorithm<Gcra> = {
+export const gcra: RateLimitAlgorithm<Gcra, State> = {
   lease: false,
   needsRequestId: false,
   capacity: (policy) => policy.burst,

@@ -7,7 +7,7 @@ import { slidingLog, schema as slidingLogSchema } from './sliding-log.js';
 import { slidingWindow, schema as slidingWindowSchema } from './sliding-window.js';
 import { tokenBucket, schema as tokenBucketSchema } from './token-bucket.js';
 
-export type { MemoryState, PolicyLua, Quota, RateLimitAlgorithm, RefundLua } from './algorithm.js';
+export type { PolicyLua, Quota, RateLimitAlgorithm, RefundLua } from './algorithm.js';
 export { slidingLogMaxLimit } from './sliding-log.js';
 
 /** One limit applied to a subject: one of the registered algorithms' policies. */

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import {
   clamp0,
   type MemoryEvaluation,
-  type MemoryState,
   num,
   type PolicyLua,
   policyName,
@@ -28,6 +27,11 @@ export const schema = z.object({
 
 type SlidingLog = z.output<typeof schema> & { name: string };
 
+/** The fallback's state: when each admitted unit came in. */
+interface State {
+  entries?: number[];
+}
+
 /** Sliding log: one sorted-set entry per admitted unit, scored by time. */
 function lua({ limit, window }: SlidingLog): PolicyLua {
   const L = num(limit);
@@ -51,7 +55,7 @@ redis.call('PEXPIRE', KEY, ${W})`,
   };
 }
 
-function evaluate({ limit, window }: SlidingLog, state: MemoryState, now: number, cost: number): MemoryEvaluation {
+function evaluate({ limit, window }: SlidingLog, state: State, now: number, cost: number): MemoryEvaluation {
   const entries = (state.entries ?? []).filter((time) => time > now - window);
   state.entries = entries;
   const count = entries.length;
@@ -70,7 +74,7 @@ function evaluate({ limit, window }: SlidingLog, state: MemoryState, now: number
   };
 }
 
-export const slidingLog: RateLimitAlgorithm<SlidingLog> = {
+export const slidingLog: RateLimitAlgorithm<SlidingLog, State> = {
   lease: false,
   needsRequestId: true,
   capacity: (policy) => policy.limit,

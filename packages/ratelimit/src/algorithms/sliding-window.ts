@@ -5,7 +5,6 @@ import {
   luaCeil,
   luaFloor,
   type MemoryEvaluation,
-  type MemoryState,
   num,
   type PolicyLua,
   policyName,
@@ -24,6 +23,14 @@ export const schema = z.object({
 });
 
 type SlidingWindow = z.output<typeof schema> & { name: string };
+
+/** The fallback's state: the current window's index and counts, and when they expire. */
+interface State {
+  window?: number;
+  current?: number;
+  previous?: number;
+  expiresAt?: number;
+}
 
 /**
  * Sliding window counter: the previous window's count, weighted by how much
@@ -71,7 +78,7 @@ redis.call('PEXPIRE', KEY, (${W} - elapsed$) + ${W})`,
   };
 }
 
-function evaluate({ limit, window }: SlidingWindow, state: MemoryState, now: number, cost: number): MemoryEvaluation {
+function evaluate({ limit, window }: SlidingWindow, state: State, now: number, cost: number): MemoryEvaluation {
   const index = Math.floor(now / window);
   let current = state.current ?? 0;
   let previous = state.previous ?? 0;
@@ -112,7 +119,7 @@ function evaluate({ limit, window }: SlidingWindow, state: MemoryState, now: num
   };
 }
 
-export const slidingWindow: RateLimitAlgorithm<SlidingWindow> = {
+export const slidingWindow: RateLimitAlgorithm<SlidingWindow, State> = {
   lease: false,
   needsRequestId: false,
   capacity: (policy) => policy.limit,

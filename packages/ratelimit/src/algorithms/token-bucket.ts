@@ -5,7 +5,6 @@ import {
   luaCeil,
   luaFloor,
   type MemoryEvaluation,
-  type MemoryState,
   num,
   type PolicyLua,
   policyName,
@@ -28,6 +27,12 @@ export const schema = z.object({
 });
 
 type TokenBucket = z.output<typeof schema> & { name: string };
+
+/** The fallback's state: the tokens left, as of `stamp`. */
+interface State {
+  tokens?: number;
+  stamp?: number;
+}
 
 /**
  * Token bucket: tokens refill continuously at `rate` per ms; stored as a
@@ -61,7 +66,7 @@ redis.call('PEXPIRE', KEY, math.max(1, ${luaCeil(`(${C} - tokens$ + cost) / ${R}
   };
 }
 
-function evaluate(policy: TokenBucket, state: MemoryState, now: number, cost: number): MemoryEvaluation {
+function evaluate(policy: TokenBucket, state: State, now: number, cost: number): MemoryEvaluation {
   const { capacity, refillRate, interval } = policy;
   const rate = refillRate / interval;
   const tokens =
@@ -85,7 +90,7 @@ function evaluate(policy: TokenBucket, state: MemoryState, now: number, cost: nu
   };
 }
 
-export const tokenBucket: RateLimitAlgorithm<TokenBucket> = {
+export const tokenBucket: RateLimitAlgorithm<TokenBucket, State> = {
   lease: false,
   needsRequestId: false,
   capacity: (policy) => policy.capacity,
