@@ -29,8 +29,8 @@ interface Flight {
 
 /** How the lease step of a load ended. */
 type LeaseOutcome =
-  /** This caller loads: with the lease (`token`), or without it ('') when Redis failed or the wait ran out. */
-  | { readonly load: true; readonly token: string; readonly start: number; readonly redisOk: boolean }
+  /** This caller took the lease (`token`) and loads. */
+  | { readonly load: true; readonly token: string; readonly start: number }
   /** No load needed: another process's value, fresh. */
   | { readonly load: false; readonly current: Found<unknown> }
   /** Another process holds the lease. */
@@ -106,7 +106,7 @@ export class LoadCoordinator {
       return { load: false, current };
     }
     if (!attempt.token) return { load: false, current, busy: true, start: attempt.start };
-    return { load: true, token: attempt.token, start: attempt.start, redisOk: true };
+    return { load: true, token: attempt.token, start: attempt.start };
   }
 
   private async loadOnce(request: LoadRequest): Promise<unknown> {
