@@ -22,8 +22,9 @@ export interface PatternStart<Options> {
  * into call options and, for a pattern whose keys must not vanish, warn once
  * when the server's `maxmemory-policy` may evict them.
  *
- * @param context names the constructor in errors, e.g. `"GeoIndex"`.
- * @param evictable the pattern named in the eviction warning; leave it out for a pattern whose keys may be evicted.
+ * @param start `context` names the constructor in errors, e.g. `"GeoIndex"`;
+ *   `evictable` is the pattern named in the eviction warning (leave it out
+ *   for a pattern whose keys may be evicted).
  * @example
  * ```ts
  * const { options, driver, call } = startPattern(geoIndexOptionsSchema, input, { context: 'GeoIndex', evictable: 'geo' })
