@@ -6,7 +6,7 @@ import { WriteThroughError } from './errors.js';
 import type { CacheEvents } from './events.js';
 import { type CacheHotKey, watchHotKeys } from './hot-keys.js';
 import { Leases } from './leases.js';
-import { LoadCoordinator, type LoadRequest } from './load-coordinator.js';
+import { LoadCoordinator, loadRequestOf } from './load-coordinator.js';
 import type { Loader, ManyLoader } from './loader.js';
 import {
   type CacheOptions,
@@ -156,15 +156,6 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
     const redisKey = this.context.keys.entry(key);
     const lookup = await this.reads.lookup<ValueOf<Schema>>(key, redisKey);
     const found = lookup.found;
-    const request: LoadRequest = {
-      key,
-      redisKey,
-      loader: loader as Loader<unknown>,
-      settings,
-      stale: found,
-      background: false,
-      skipRedis: lookup.redisFailed,
-    };
     if (found) {
       const now = this.context.clock.now();
       const fresh = now < found.freshUntil;
@@ -178,11 +169,11 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
       const refresh = fresh
         ? this.options.refreshAhead !== false && this.dueForRefresh(found, now)
         : this.options.staleWhileRevalidate;
-      if (refresh) this.loads.load({ ...request, background: true }).catch(() => {});
+      if (refresh) this.loads.load(loadRequestOf(key, redisKey, loader, settings, lookup, true)).catch(() => {});
       if (fresh || this.options.staleWhileRevalidate) return found.value;
     }
     if (this.events.listens('miss')) this.events.emit('miss', { key, durationMs: this.lookupMs(started) });
-    return this.loads.load(request) as Promise<ValueOf<Schema>>;
+    return this.loads.load(loadRequestOf(key, redisKey, loader, settings, lookup, false)) as Promise<ValueOf<Schema>>;
   }
 
   /** The fresh cached value of `key`, or undefined (also when Redis is unreachable: a miss, reported). */

@@ -3,7 +3,7 @@ import type { CacheContext, CallSettings } from './cache-context.js';
 import { decodeEntry } from './entry.js';
 import type { Leases } from './leases.js';
 import { type Loader, type ManyLoader, runLoader, softTimeoutReached } from './loader.js';
-import type { Found, ReadPath } from './read-path.js';
+import type { Found, Lookup, ReadPath } from './read-path.js';
 import type { Tags } from './tags.js';
 import type { WritePath } from './write-path.js';
 
@@ -19,6 +19,27 @@ export interface LoadRequest {
   readonly background: boolean;
   /** Redis already failed in this call: load without it. */
   readonly skipRedis: boolean;
+}
+
+/** The load that follows a `getOrSet` lookup, built only then (a hit allocates nothing more). */
+export function loadRequestOf<Value>(
+  key: string,
+  redisKey: string,
+  loader: Loader<Value>,
+  settings: CallSettings,
+  lookup: Lookup<unknown>,
+  background: boolean,
+): LoadRequest {
+  const { found, redisFailed } = lookup;
+  return {
+    key,
+    redisKey,
+    loader: loader as Loader<unknown>,
+    settings,
+    stale: found,
+    background,
+    skipRedis: redisFailed,
+  };
 }
 
 /** A load in flight in this process. */
