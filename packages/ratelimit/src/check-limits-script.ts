@@ -11,7 +11,20 @@ export interface CheckLimitsConfig {
   readonly blocks: boolean;
 }
 
-const scripts = new Map<string, LuaScript<string>>();
+const scripts = new Map<string, LuaScript<unknown>>();
+
+/**
+ * The script of a generated source, defined once per distinct source: every
+ * limiter with the same configuration shares it (one entry in Redis's cache).
+ */
+export function generatedScript<Reply>(name: string, source: string): LuaScript<Reply> {
+  let script = scripts.get(source);
+  if (!script) {
+    script = defineScript<Reply>(name, source);
+    scripts.set(source, script);
+  }
+  return script as LuaScript<Reply>;
+}
 
 /**
  * The check-limits script of one limiter configuration: it checks every
@@ -34,13 +47,7 @@ const scripts = new Map<string, LuaScript<string>>();
  * A blocked subject gets only the first two (see decision.ts).
  */
 export function checkLimitsScript(config: CheckLimitsConfig): LuaScript<string> {
-  const source = checkLimitsSource(config);
-  let script = scripts.get(source);
-  if (!script) {
-    script = defineScript<string>('check-limits', source);
-    scripts.set(source, script);
-  }
-  return script;
+  return generatedScript<string>('check-limits', checkLimitsSource(config));
 }
 
 /** Binds a policy's snippet to its place: `$` → `_<position>`, `KEY` → the policy's key (see PolicyLua). */

@@ -33,7 +33,7 @@ import {
   rateLimiterOptionsSchema,
   subjectSchema,
 } from './options.js';
-import { refundablePolicies, refundLimitsScript } from './refund-limits-script.js';
+import { refundLimitsScript } from './refund-limits-script.js';
 import type { DecidedBy, Lease, LimitResult, PolicyResult } from './result.js';
 import releaseLeasesSource from './scripts/release-leases.lua';
 
@@ -99,8 +99,9 @@ export class RateLimiter {
     this.checkSuffixes = [...(blocks ? ['block'] : []), ...suffixes, ...(penalty ? ['penalty'] : [])];
     this.allSuffixes = ['block', 'penalty', ...suffixes];
     const suffixOf = new Map(this.policies.map((policy, index) => [policy, suffixes[index] as string]));
-    this.refundLimits = refundLimitsScript(this.policies);
-    this.refundSuffixes = refundablePolicies(this.policies).map((policy) => suffixOf.get(policy) as string);
+    const refund = refundLimitsScript(this.policies);
+    this.refundLimits = refund?.script;
+    this.refundSuffixes = refund?.policies.map((policy) => suffixOf.get(policy) as string) ?? [];
     this.leaseSuffixes = this.policies.flatMap((policy) =>
       algorithmOf(policy).lease ? [suffixOf.get(policy) as string] : [],
     );

@@ -1,9 +1,7 @@
-import { defineScript, type LuaScript } from '@redkit/core';
+import type { LuaScript } from '@redkit/core';
 import { algorithmOf, type RefundLua } from './algorithms/index.js';
-import { bindPolicy, clockLine } from './check-limits-script.js';
+import { bindPolicy, clockLine, generatedScript } from './check-limits-script.js';
 import type { Policy } from './options.js';
-
-const scripts = new Map<string, LuaScript<number>>();
 
 /**
  * The refund script of a limiter's refundable policies (every one but
@@ -11,28 +9,22 @@ const scripts = new Map<string, LuaScript<number>>();
  * back to each, generated like check-limits with each algorithm's Lua and
  * parameters written in. Limiters with the same policies share it.
  *
- * KEYS: one state key per refundable policy, in order.
+ * KEYS: one state key per refundable policy, in the order of `policies` in the result.
  * ARGV: the units to give back.
  * Reply: how many policies' state changed.
  */
-export function refundLimitsScript(policies: readonly Policy[]): LuaScript<number> | undefined {
+export function refundLimitsScript(
+  policies: readonly Policy[],
+): { script: LuaScript<number>; policies: Policy[] } | undefined {
   const parts = policies.flatMap((policy) => {
     const lua = algorithmOf(policy).refund(policy);
     return lua ? [{ policy, lua }] : [];
   });
   if (parts.length === 0) return undefined;
-  const source = refundLimitsSource(parts);
-  let script = scripts.get(source);
-  if (!script) {
-    script = defineScript<number>('refund-limits', source);
-    scripts.set(source, script);
-  }
-  return script;
-}
-
-/** The policies {@link refundLimitsScript} gives back to, in the order of its KEYS. */
-export function refundablePolicies(policies: readonly Policy[]): Policy[] {
-  return policies.filter((policy) => algorithmOf(policy).refund(policy) !== undefined);
+  return {
+    script: generatedScript<number>('refund-limits', refundLimitsSource(parts)),
+    policies: parts.map(({ policy }) => policy),
+  };
 }
 
 function refundLimitsSource(parts: readonly { policy: Policy; lua: RefundLua }[]): string {
