@@ -1,5 +1,6 @@
 import {
   type CallOptions,
+  callOptions,
   driverFor,
   InvalidOptionsError,
   parseOptions,
@@ -76,7 +77,7 @@ export class CacheContext {
     this.driver = driverFor(options.redis);
     this.clock = serverClock(this.driver);
     void this.clock.sync();
-    this.call = options.timeout === undefined ? undefined : { timeoutMs: options.timeout };
+    this.call = callOptions(options.timeout);
     this.serializer = options.serializer ?? jsonSerializer;
     this.events = new TelemetryEmitter<CacheEvents>('cache');
     const maxPinned = hotKeys === false || hotKeys.pin === false ? 0 : hotKeys.pin.maxEntries;

@@ -1,6 +1,6 @@
 import { InvalidOptionsError, parseOptions, scanAll, type TelemetryEmitter } from '@redkit/core';
 import type { HotKeyDetector } from '@redkit/hotkeys';
-import { CacheContext } from './cache-context.js';
+import { CacheContext, type CallSettings } from './cache-context.js';
 import { encodeTags } from './entry.js';
 import { WriteThroughError } from './errors.js';
 import type { CacheEvents } from './events.js';
@@ -213,11 +213,7 @@ export class Cache<Schema extends StandardSchema | undefined = undefined> {
   }
 
   /** A write of a given value: unconditional, with no lease and no load time. */
-  private async storeGiven(
-    key: string,
-    value: ValueOf<Schema>,
-    settings: ReturnType<CacheContext['settings']>,
-  ): Promise<void> {
+  private async storeGiven(key: string, value: ValueOf<Schema>, settings: CallSettings): Promise<void> {
     const tagVersions = await this.tags.versions(settings.tags);
     const redisKey = this.context.keys.entry(key);
     await this.writes.store({ key, redisKey, value, settings, start: 0, tagVersions, loadMs: 0, token: '' });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { RedisConnection } from '@redkit/core';
+import { isCluster, type RedisConnection } from '@redkit/core';
 import type { Cluster } from 'ioredis';
 
 export interface AclUserOptions {
@@ -26,8 +26,8 @@ const connectionCommands = ['info', 'ping', 'cluster|slots', 'cluster|shards', '
 
 /** Every node of a cluster (masters and replicas) once it knows its slot map, or the one server. */
 async function nodesOf(redis: RedisConnection) {
-  if (!(redis as Cluster).isCluster) return [redis];
-  const cluster = redis as Cluster;
+  if (!isCluster(redis)) return [redis];
+  const cluster = redis;
   if (cluster.status !== 'ready') await new Promise((resolve) => cluster.once('ready', resolve));
   return cluster.nodes('all');
 }
